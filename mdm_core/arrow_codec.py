@@ -1,0 +1,92 @@
+"""Encoding Arrow columns for engines whose type system is narrower than Arrow's.
+
+An engine that cannot hold a type natively stores a *storage* representation (for
+example timestamps as ISO-8601 text) and keeps the original Arrow schema; on read,
+:func:`decode_column` casts the stored column back, so round trips are exact.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mdm_core.errors import StorageError
+
+
+def is_nested(typ: pa.DataType) -> bool:
+    return pa.types.is_nested(typ) or pa.types.is_map(typ)
+
+
+def text_storage_type(typ: pa.DataType) -> pa.DataType:
+    """The storage type for engines with INTEGER/REAL/TEXT/BLOB only (SQLite)."""
+    if pa.types.is_dictionary(typ):
+        return text_storage_type(typ.value_type)
+    if pa.types.is_boolean(typ) or pa.types.is_integer(typ) or pa.types.is_time(typ):
+        return pa.int64()
+    if pa.types.is_duration(typ):
+        return pa.int64()
+    if pa.types.is_floating(typ):
+        return pa.float64()
+    if pa.types.is_binary(typ) or pa.types.is_large_binary(typ) or pa.types.is_fixed_size_binary(typ):
+        return pa.binary()
+    if (
+        pa.types.is_string(typ)
+        or pa.types.is_large_string(typ)
+        or pa.types.is_string_view(typ)
+        or pa.types.is_date(typ)
+        or pa.types.is_timestamp(typ)
+        or pa.types.is_decimal(typ)
+        or pa.types.is_null(typ)
+    ):
+        return pa.string()
+    raise StorageError(f"Arrow type {typ} is not supported by this backend.")
+
+
+def encode_column(column: pa.Array, typ: pa.DataType) -> pa.Array:
+    """Convert ``column`` (of Arrow type ``typ``) to its text storage type."""
+    if pa.types.is_dictionary(typ):
+        column = column.dictionary_decode()
+        typ = typ.value_type
+    target = text_storage_type(typ)
+    if pa.types.is_timestamp(typ) and typ.tz is not None:
+        column = pc.cast(column, pa.timestamp(typ.unit, "UTC"))
+    if pa.types.is_time(typ) or pa.types.is_duration(typ):
+        column = column.view(pa.int64()) if typ.bit_width == 64 else pc.cast(column.view(pa.int32()), pa.int64())
+        return column
+    if pa.types.is_null(typ):
+        return pa.nulls(len(column), pa.string())
+    if pa.types.is_uint64(typ):
+        try:
+            return pc.cast(column, pa.int64())
+        except pa.ArrowInvalid:
+            raise StorageError("An unsigned 64-bit column holds values above 2**63-1, which this backend cannot store.") from None
+    return pc.cast(column, target)
+
+
+def decode_column(column: pa.Array | pa.ChunkedArray, typ: pa.DataType) -> pa.Array:
+    """Inverse of :func:`encode_column`."""
+    if column.type == typ:
+        return column
+    if pa.types.is_null(typ):
+        return pa.nulls(len(column))
+    if pa.types.is_time(typ) or pa.types.is_duration(typ):
+        ints = pc.cast(column, pa.int64() if typ.bit_width == 64 else pa.int32())
+        if isinstance(ints, pa.ChunkedArray):
+            ints = ints.combine_chunks()
+        return ints.view(typ)
+    if pa.types.is_timestamp(typ) and typ.tz is not None:
+        utc = pc.cast(column, pa.timestamp(typ.unit, "UTC"))
+        return pc.cast(utc, typ)
+    return pc.cast(column, typ)
+
+
+def encode_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """Encode every column of ``batch`` (which has ``schema``) to text storage types."""
+    arrays = [encode_column(batch.column(i), field.type) for i, field in enumerate(schema)]
+    return pa.RecordBatch.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))])
+
+
+def decode_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """Cast a storage batch whose columns match ``schema`` positionally back to ``schema``."""
+    arrays = [decode_column(batch.column(i), field.type) for i, field in enumerate(schema)]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)

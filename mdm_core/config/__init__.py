@@ -1,0 +1,88 @@
+"""Configuration: resolve the home, pick the winning config loader, build Settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from mdm_core.config.loader import CONFIG_FILE, LoadedConfig, read_yaml_mapping
+from mdm_core.config.model import LEAVES, build_settings, coerce
+from mdm_core.config.settings import Settings
+from mdm_core.errors import ConfigError
+from mdm_core.flags import FLAG_NAMES, Flags, choose
+
+__all__ = ["Settings", "LoadedSettings", "load_settings", "resolve_home", "update_config_file"]
+
+
+def resolve_home() -> Path:
+    """``$MDM_HOME_DIR`` if set, else ``~/.mdm``."""
+    raw = os.environ.get("MDM_HOME_DIR")
+    return Path(raw).expanduser().resolve() if raw else (Path.home() / ".mdm").resolve()
+
+
+@attrs.frozen
+class LoadedSettings:
+    """Settings plus where each key came from and which loader produced them."""
+
+    settings: Settings
+    sources: dict[str, str]
+    loader: str
+    files: tuple[str, ...]
+
+
+def _bootstrap_flags(home: Path) -> Flags:
+    """Flags read directly from ``mdm.yaml``'s ``flags:`` and ``MDM_FLAGS_*``: they decide
+    which config loader runs, so they cannot come from that loader."""
+    values: dict[str, Any] = {}
+    path = home / CONFIG_FILE
+    if path.is_file():
+        section = read_yaml_mapping(path).get("flags") or {}
+        if isinstance(section, dict):
+            values.update({k: v for k, v in section.items() if k in FLAG_NAMES})
+    for name in FLAG_NAMES:
+        raw = os.environ.get(f"MDM_FLAGS_{name.upper()}")
+        if raw is not None:
+            values[name] = raw
+    clean = {}
+    for name, value in values.items():
+        try:
+            clean[name] = coerce(value, bool, from_text=True)
+        except ValueError:
+            raise ConfigError(
+                f"flag '{name}' must be on/off (1/0, true/false), got {value!r}."
+            ) from None
+    return Flags(**clean)
+
+
+def load_settings(home: Path | None = None) -> LoadedSettings:
+    """Load the settings of ``home`` (default: :func:`resolve_home`) with the winning loader."""
+    from mdm_core.plugins import get_plugin_manager
+
+    home = home or resolve_home()
+    flags = _bootstrap_flags(home)
+    choice = choose("config", "home", get_plugin_manager().implementations("config"), flags)
+    loaded: LoadedConfig = choice.winner.factory(home)
+    settings = build_settings(home, loaded.values, loaded.sources)
+    return LoadedSettings(settings, loaded.sources, choice.plugin, loaded.files)
+
+
+def update_config_file(home: Path, dotted: str, value: Any) -> Path:
+    """Set one key in ``<home>/mdm.yaml`` (created if missing), keeping the other keys."""
+    if dotted not in LEAVES:
+        raise ConfigError(f"Unknown config key '{dotted}'.")
+    path = home / CONFIG_FILE
+    data = read_yaml_mapping(path) if path.is_file() else {}
+    node = data
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    home.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    tmp.replace(path)
+    return path

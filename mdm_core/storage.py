@@ -1,0 +1,197 @@
+"""The storage contract every backend plugin satisfies, and the lookup of the active one.
+
+A *backend* (one per engine: sqlite, duckdb, postgresql) manages *stores*, one store per
+dataset, addressed by a :class:`StoreRef`. A store holds named tables; data goes in and
+comes out as Arrow record batches, and a table read back has exactly the Arrow schema it
+was written with (backends keep that schema themselves when the engine cannot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+import pyarrow as pa
+
+from mdm_core.errors import StorageError
+
+#: Filter operators a store must understand in ``read_table(where=...)``.
+FILTER_OPS = ("=", "!=", "<", "<=", ">", ">=", "is null", "is not null")
+
+
+@attrs.frozen
+class StoreRef:
+    """Where a dataset's store lives: ``key`` names it inside the engine (file stem or
+    schema suffix, letters/digits/underscore only), ``folder`` is the dataset folder that
+    file-based engines keep their database file in."""
+
+    key: str
+    folder: Path
+
+
+@attrs.frozen
+class HealthReport:
+    ok: bool
+    backend: str
+    details: dict[str, Any] = attrs.Factory(dict)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """An open dataset store. Use as a context manager or call :meth:`close`."""
+
+    def list_tables(self) -> list[str]:
+        """Names of the user tables (never internal bookkeeping tables)."""
+
+    def write_table(
+        self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
+    ) -> int:
+        """Create table ``name`` with ``schema`` and stream ``batches`` into it in one
+        transaction; return rows written. An existing table is an error unless ``replace``.
+        On any exception nothing of the table remains."""
+
+    def read_table(
+        self,
+        name: str,
+        *,
+        columns: Sequence[str] | None = None,
+        where: Sequence[tuple[str, str, Any]] = (),
+        limit: int | None = None,
+        batch_size: int = 50_000,
+    ) -> pa.RecordBatchReader:
+        """Stream the table back with its original Arrow schema (restricted to ``columns``),
+        rows in insertion order. ``where`` holds ``(column, op, value)`` with ``op`` from
+        FILTER_OPS, combined with AND; values are bound as parameters, never pasted."""
+
+    def table_schema(self, name: str) -> pa.Schema:
+        """The Arrow schema the table was written with."""
+
+    def row_count(self, name: str) -> int: ...
+
+    def drop_table(self, name: str) -> None:
+        """Drop the table if it exists."""
+
+    def rename_table(self, old: str, new: str) -> None:
+        """Rename atomically; an existing ``new`` is replaced in the same transaction."""
+
+    def checksum(self, name: str) -> str:
+        """Order-independent content checksum; equal data gives equal checksums on every
+        backend (see :func:`checksum_batches`)."""
+
+    def execute_sql(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """Run one SQL statement in the engine's dialect and return its rows."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+@runtime_checkable
+class StorageBackend(Protocol):
+    """One storage engine. ``name`` is what config and ``--backend`` call it."""
+
+    name: str
+
+    def create_store(self, ref: StoreRef) -> Store:
+        """Create an empty store (error if it exists) and return it open for writing."""
+
+    def open_store(self, ref: StoreRef, *, read_only: bool = False) -> Store:
+        """Open an existing store; StorageError if it does not exist."""
+
+    def store_exists(self, ref: StoreRef) -> bool: ...
+
+    def drop_store(self, ref: StoreRef) -> None:
+        """Remove the store and everything in it; no error if it does not exist."""
+
+    def move_store(self, src: StoreRef, dst: StoreRef) -> None:
+        """Make the store at ``src`` available at ``dst`` (which must not exist)."""
+
+    def describe(self, ref: StoreRef) -> dict[str, Any]:
+        """Where the store lives, for ``dataset info``: relative paths or names only, never
+        secrets."""
+
+    def health_check(self) -> HealthReport: ...
+
+
+def quote_identifier(name: str) -> str:
+    """Quote an identifier the SQL-standard way (``"a""b"``), valid in SQLite, DuckDB and
+    PostgreSQL. NUL characters cannot be stored in identifiers and are refused."""
+    if "\x00" in name:
+        raise StorageError(f"Column or table name {name!r} contains a NUL character.")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def checksum_batches(batches: Iterable[pa.RecordBatch]) -> str:
+    """Order-independent checksum of table content: the row count and the sum (mod 2**64)
+    of a per-row hash of every column's value, as hex. Equal multisets of rows with equal
+    Arrow types give equal checksums whatever the engine or batch sizes."""
+    import pandas as pd
+
+    total = 0
+    rows = 0
+    mask = (1 << 64) - 1
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        frame = batch.to_pandas(types_mapper=pd.ArrowDtype)
+        frame.columns = [str(i) for i in range(frame.shape[1])]
+        hashed = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+        total = (total + int(hashed.to_numpy().sum(dtype="uint64"))) & mask
+        rows += batch.num_rows
+    return f"{rows}:{total:016x}"
+
+
+class BaseStore:
+    """Shared behaviour for stores: context management and the generic checksum."""
+
+    def __enter__(self) -> BaseStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def checksum(self, name: str) -> str:
+        return checksum_batches(self.read_table(name))  # type: ignore[attr-defined]
+
+
+def check_filter(where: Sequence[tuple[str, str, Any]]) -> None:
+    for item in where:
+        if len(item) != 3 or item[1] not in FILTER_OPS:
+            raise StorageError(f"Invalid filter {item!r}: use (column, op, value), op in {FILTER_OPS}.")
+
+
+def rebatch(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """Yield batches of exactly ``size`` rows (the last may be shorter) from any stream."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        offset = 0
+        while offset < batch.num_rows:
+            take = min(size - held, batch.num_rows - offset)
+            pending.append(batch.slice(offset, take))
+            held += take
+            offset += take
+            if held == size:
+                yield _combine(pending)
+                pending, held = [], 0
+    if held:
+        yield _combine(pending)
+
+
+def _combine(parts: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(parts) == 1:
+        return parts[0]
+    return pa.Table.from_batches(parts).combine_chunks().to_batches()[0]
+
+
+def get_backend(name: str, settings: Any) -> StorageBackend:
+    """Build the backend called ``name``, chosen by the flags among installed plugins."""
+    from mdm_core.flags import choose
+    from mdm_core.plugins import get_plugin_manager
+
+    offered = get_plugin_manager().implementations("storage")
+    return choose("storage", name, offered, settings.flags).winner.factory(settings)

@@ -1,0 +1,339 @@
+"""SQLite backend: one database file per dataset, written by ADBC bulk ingest.
+
+The Arrow schema of each table is kept in ``_mdm_schema``; columns SQLite cannot hold
+natively are stored as text/integers (:mod:`mdm_core.arrow_codec`) and cast back on read.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import adbc_driver_sqlite.dbapi as adbc_sqlite
+import pyarrow as pa
+
+from mdm_core.arrow_codec import decode_batch, encode_column, text_storage_type
+from mdm_core.errors import StorageError
+from mdm_core.storage import BaseStore, HealthReport, StoreRef, check_filter, quote_identifier
+
+DB_FILE = "dataset.sqlite"
+SCHEMA_TABLE = "_mdm_schema"
+INTERNAL_TABLES = {SCHEMA_TABLE, "_metadata", "_columns", "_statistics"}
+
+_DECLARED = {pa.int64(): "INTEGER", pa.float64(): "REAL", pa.string(): "TEXT", pa.binary(): "BLOB"}
+_SENTINEL = {pa.int64(): "CAST(0 AS INTEGER)", pa.float64(): "CAST(0.5 AS REAL)",
+             pa.string(): "CAST('' AS TEXT)", pa.binary(): "CAST(x'' AS BLOB)"}
+
+
+def db_path(ref: StoreRef) -> Path:
+    return ref.folder / DB_FILE
+
+
+class SQLiteStore(BaseStore):
+    """An open SQLite dataset database (one ADBC connection, autocommit, explicit BEGIN)."""
+
+    def __init__(self, path: Path, settings: Any, *, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        uri = f"file:{path}?mode=ro" if read_only else str(path)
+        try:
+            self._con = adbc_sqlite.connect(uri, autocommit=True)
+        except Exception as exc:
+            raise StorageError(f"Cannot open SQLite database {path}: {exc}") from exc
+        pragmas = [
+            f"PRAGMA busy_timeout={int(settings.busy_timeout)}",
+            f"PRAGMA synchronous={_word(settings.synchronous)}",
+            f"PRAGMA cache_size={int(settings.cache_size)}",
+            f"PRAGMA temp_store={_word(settings.temp_store)}",
+            f"PRAGMA mmap_size={int(settings.mmap_size)}",
+        ]
+        with self._con.cursor() as cur:
+            for pragma in pragmas:
+                cur.execute(pragma)
+            if not read_only:
+                cur.execute(
+                    f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
+                    "(table_name TEXT PRIMARY KEY, arrow_schema BLOB NOT NULL)"
+                )
+
+    # -- bookkeeping -------------------------------------------------------------------
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self._con.cursor() as cur:
+            cur.execute(sql, list(params) if params else None)
+            return cur.fetchall()
+
+    def list_tables(self) -> list[str]:
+        rows = self._query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        return [r[0] for r in rows if r[0] not in INTERNAL_TABLES]
+
+    def table_schema(self, name: str) -> pa.Schema:
+        rows = self._query(f"SELECT arrow_schema FROM {SCHEMA_TABLE} WHERE table_name = ?", [name])
+        if rows:
+            return pa.ipc.read_schema(pa.py_buffer(rows[0][0]))
+        if name not in self.list_tables():
+            raise StorageError(f"Table '{name}' does not exist in {self.path.name}.")
+        return self._inferred_schema(name)
+
+    def _inferred_schema(self, name: str) -> pa.Schema:
+        """Schema of a table MDM did not write (e.g. an MDM 1.x database): from declared types."""
+        fields = []
+        for _cid, col, decl, *_ in self._query(f"PRAGMA table_info({quote_identifier(name)})"):
+            decl = (decl or "").upper()
+            if "INT" in decl:
+                typ = pa.int64()
+            elif any(k in decl for k in ("REAL", "FLOA", "DOUB", "NUMERIC")):
+                typ = pa.float64()
+            elif "BLOB" in decl:
+                typ = pa.binary()
+            else:
+                typ = pa.string()
+            fields.append(pa.field(col, typ))
+        return pa.schema(fields)
+
+    def row_count(self, name: str) -> int:
+        self._require(name)
+        return int(self._query(f"SELECT COUNT(*) FROM {quote_identifier(name)}")[0][0])
+
+    def _require(self, name: str) -> None:
+        if name not in self.list_tables():
+            raise StorageError(f"Table '{name}' does not exist in {self.path.name}.")
+
+    # -- writing -----------------------------------------------------------------------
+    def write_table(
+        self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
+    ) -> int:
+        if self.read_only:
+            raise StorageError(f"{self.path.name} is open read-only.")
+        if name in INTERNAL_TABLES or name.startswith("sqlite_"):
+            raise StorageError(f"Table name '{name}' is reserved.")
+        if not replace and name in self.list_tables():
+            raise StorageError(f"Table '{name}' already exists.")
+        _check_unique_names(schema)
+        storage_types = [text_storage_type(f.type) for f in schema]
+        storage_schema = pa.schema(
+            [pa.field(f.name, t) for f, t in zip(schema, storage_types, strict=True)]
+        )
+        columns = ", ".join(
+            f"{quote_identifier(f.name)} {_DECLARED[t]}" for f, t in zip(schema, storage_types, strict=True)
+        )
+        table = quote_identifier(name)
+        written = 0
+
+        def encoded() -> Iterator[pa.RecordBatch]:
+            nonlocal written
+            for batch in batches:
+                if batch.schema.names != schema.names:
+                    raise StorageError(f"Batch columns {batch.schema.names} do not match table '{name}'.")
+                arrays = [encode_column(batch.column(i), f.type) for i, f in enumerate(schema)]
+                written += batch.num_rows
+                yield pa.RecordBatch.from_arrays(arrays, schema=storage_schema)
+
+        with self._con.cursor() as cur:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
+                cur.execute(f"CREATE TABLE {table} ({columns})" if columns else f"CREATE TABLE {table} (_mdm_empty INTEGER)")
+                reader = pa.RecordBatchReader.from_batches(storage_schema, encoded())
+                if len(schema):
+                    cur.adbc_ingest(name, reader, mode="append")
+                else:
+                    for _ in encoded():
+                        pass
+                cur.execute(
+                    f"INSERT OR REPLACE INTO {SCHEMA_TABLE} (table_name, arrow_schema) VALUES (?, ?)",
+                    [name, schema.serialize().to_pybytes()],
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return written
+
+    def drop_table(self, name: str) -> None:
+        with self._con.cursor() as cur:
+            cur.execute("BEGIN IMMEDIATE")
+            cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
+            cur.execute(f"DELETE FROM {SCHEMA_TABLE} WHERE table_name = ?", [name])
+            cur.execute("COMMIT")
+
+    def rename_table(self, old: str, new: str) -> None:
+        self._require(old)
+        with self._con.cursor() as cur:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(new)}")
+                cur.execute(f"DELETE FROM {SCHEMA_TABLE} WHERE table_name = ?", [new])
+                cur.execute(f"ALTER TABLE {quote_identifier(old)} RENAME TO {quote_identifier(new)}")
+                cur.execute(f"UPDATE {SCHEMA_TABLE} SET table_name = ? WHERE table_name = ?", [new, old])
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    # -- reading -----------------------------------------------------------------------
+    def read_table(
+        self,
+        name: str,
+        *,
+        columns: Sequence[str] | None = None,
+        where: Sequence[tuple[str, str, Any]] = (),
+        limit: int | None = None,
+        batch_size: int = 50_000,
+    ) -> pa.RecordBatchReader:
+        self._require(name)
+        check_filter(where)
+        schema = self.table_schema(name)
+        if columns is not None:
+            missing = [c for c in columns if c not in schema.names]
+            if missing:
+                raise StorageError(f"Table '{name}' has no column(s) {', '.join(map(repr, missing))}.")
+            schema = pa.schema([schema.field(c) for c in columns])
+        if len(schema) == 0:
+            return pa.RecordBatchReader.from_batches(schema, iter(()))
+        storage_types = [text_storage_type(f.type) for f in schema]
+        select_list = ", ".join(quote_identifier(f.name) for f in schema)
+        sql = f"SELECT {select_list} FROM {quote_identifier(name)}"
+        params: list[Any] = []
+        clauses = []
+        for column, op, value in where:
+            if column not in self.table_schema(name).names:
+                raise StorageError(f"Table '{name}' has no column {column!r}.")
+            if op in ("is null", "is not null"):
+                clauses.append(f"{quote_identifier(column)} {op.upper()}")
+            else:
+                clauses.append(f"{quote_identifier(column)} {op} ?")
+                params.append(_bindable(value))
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY rowid"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        # ADBC infers each column's type from the first batch; a typed sentinel row first
+        # makes that inference exact even when a column starts with NULLs.
+        sentinel = ", ".join(_SENTINEL[t] for t in storage_types)
+        sql = f"SELECT {sentinel} UNION ALL SELECT * FROM ({sql})"
+        cur = self._con.cursor()
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(int(batch_size))})
+        cur.execute(sql, params or None)
+        source = cur.fetch_record_batch()
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            first = True
+            try:
+                for batch in source:
+                    if first:
+                        batch = batch.slice(1)
+                        first = False
+                    if batch.num_rows:
+                        yield decode_batch(batch, schema)
+            finally:
+                cur.close()
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
+
+    def execute_sql(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        with self._con.cursor() as cur:
+            try:
+                cur.execute(sql, [_bindable(p) for p in params] if params else None)
+                return cur.fetch_arrow_table() if cur.description else pa.table({})
+            except Exception as exc:
+                if isinstance(exc, StorageError):
+                    raise
+                raise StorageError(f"SQL failed: {exc}") from exc
+
+    def close(self) -> None:
+        con, self._con = getattr(self, "_con", None), None
+        if con is not None:
+            con.close()
+
+
+class SQLiteBackend:
+    """The ``sqlite`` backend: stores are ``<dataset folder>/dataset.sqlite``."""
+
+    name = "sqlite"
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+
+    def create_store(self, ref: StoreRef) -> SQLiteStore:
+        path = db_path(ref)
+        if path.exists():
+            raise StorageError(f"SQLite database {path} already exists.")
+        ref.folder.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(path)
+        try:
+            con.execute(f"PRAGMA journal_mode={_word(self.settings.journal_mode)}")
+        finally:
+            con.close()
+        return SQLiteStore(path, self.settings)
+
+    def open_store(self, ref: StoreRef, *, read_only: bool = False) -> SQLiteStore:
+        path = db_path(ref)
+        if not path.is_file():
+            raise StorageError(f"SQLite database {path} does not exist.")
+        return SQLiteStore(path, self.settings, read_only=read_only)
+
+    def store_exists(self, ref: StoreRef) -> bool:
+        return db_path(ref).is_file()
+
+    def drop_store(self, ref: StoreRef) -> None:
+        path = db_path(ref)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    def move_store(self, src: StoreRef, dst: StoreRef) -> None:
+        source, target = db_path(src), db_path(dst)
+        if target.exists():
+            raise StorageError(f"SQLite database {target} already exists.")
+        con = sqlite3.connect(source)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{source}{suffix}").unlink(missing_ok=True)
+
+    def describe(self, ref: StoreRef) -> dict[str, Any]:
+        path = db_path(ref)
+        return {"file": DB_FILE, "size_bytes": path.stat().st_size if path.exists() else None}
+
+    def health_check(self) -> HealthReport:
+        con = sqlite3.connect(":memory:")
+        try:
+            version = con.execute("select sqlite_version()").fetchone()[0]
+        finally:
+            con.close()
+        return HealthReport(True, self.name, {"sqlite_version": version, "driver": "adbc_driver_sqlite"})
+
+
+def _word(value: str) -> str:
+    """A pragma keyword value: letters only, so nothing else reaches the PRAGMA text."""
+    text = str(value)
+    if not text.isalpha():
+        raise StorageError(f"Invalid SQLite pragma value {text!r}.")
+    return text
+
+
+def _bindable(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return value
+
+
+def _check_unique_names(schema: pa.Schema) -> None:
+    seen: set[str] = set()
+    for name in schema.names:
+        key = name.lower()
+        if key in seen:
+            raise StorageError(f"Column name {name!r} appears twice (SQLite names are case-insensitive).")
+        seen.add(key)

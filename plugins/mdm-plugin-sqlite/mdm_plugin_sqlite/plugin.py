@@ -1,0 +1,25 @@
+"""Entry point of the SQLite plugin: offers the ``sqlite`` storage backend."""
+
+from __future__ import annotations
+
+from mdm_core import hookimpl
+from mdm_core.hookspecs import Implementation
+
+
+def _make_backend(settings):
+    from mdm_plugin_sqlite.backend import SQLiteBackend
+
+    return SQLiteBackend(settings.database.sqlite)
+
+
+@hookimpl
+def mdm_storage_backends() -> list[Implementation]:
+    return [
+        Implementation(
+            kind="storage",
+            name="sqlite",
+            generation="new",
+            factory=_make_backend,
+            description="one SQLite file per dataset, ADBC bulk ingest, Arrow reads",
+        )
+    ]
