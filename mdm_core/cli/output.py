@@ -1,0 +1,31 @@
+"""Rendering results: rich tables for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    help="Output as a readable table or as JSON for scripts.",
+)
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as JSON on stdout (dates and paths as strings)."""
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a table; wide cells wrap instead of being cut."""
+    table = Table(title=title, show_lines=False, title_justify="left")
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    Console(soft_wrap=False).print(table)
