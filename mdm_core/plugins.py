@@ -59,7 +59,7 @@ class MDMPluginManager:
             n.strip() for n in os.environ.get("MDM_DISABLE_PLUGINS", "").split(",") if n.strip()
         }
         for module_name in BUILTIN_PLUGINS:
-            self._register(importlib.import_module(module_name), module_name, "mdm-core", _core_version())
+            self._register(importlib.import_module(module_name), f"core:{module_name.rsplit('.', 1)[-1]}", "mdm-core", _core_version())
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = ep.dist.name if ep.dist else "?"
             version = ep.dist.version if ep.dist else "?"

@@ -1,0 +1,132 @@
+"""``mdm dataset``: register, list, info, remove."""
+
+from __future__ import annotations
+
+import click
+
+from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table
+from mdm_core.datasets.models import DatasetInfo, dataset_to_dict
+
+
+def _client():
+    from mdm_core.datasets.client import MDMClient
+
+    return MDMClient()
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+
+
+@click.group()
+def dataset() -> None:
+    """Register, inspect and remove datasets."""
+
+
+@dataset.command()
+@click.argument("name")
+@click.argument("path", type=click.Path(path_type=str))
+@click.option("--target", help="Target column (default for Kaggle folders: from sample_submission).")
+@click.option("--problem-type", help="binary, multiclass, classification, regression, time_series, clustering.")
+@click.option("--id-columns", help="Comma-separated ID columns (default: detected).")
+@click.option("--time-column", help="Time column.")
+@click.option("--group-column", help="Group column.")
+@click.option("--description", default="", help="Free-text description.")
+@click.option("--tags", help="Comma-separated tags.")
+@click.option("--type", "types", multiple=True, metavar="COL=KIND", help="Override a column kind (repeatable).")
+@click.option("--backend", help="Storage backend (default: database.default_backend).")
+@click.option("--no-features", is_flag=True, help="Skip feature generation.")
+@click.option("--force", is_flag=True, help="Replace an existing dataset of the same name.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def register(name, path, target, problem_type, id_columns, time_column, group_column, description,
+             tags, types, backend, no_features, force, fmt) -> None:
+    """Register the file or folder PATH as dataset NAME."""
+    info = _client().register_dataset(
+        name, path, target=target, problem_type=problem_type, id_columns=_split(id_columns),
+        description=description, tags=_split(tags), backend=backend,
+        generate_features=not no_features, force=force, time_column=time_column,
+        group_column=group_column, column_types=types,
+    )
+    if fmt == "json":
+        emit_json(info_json(info))
+        return
+    rows = ", ".join(f"{t.name} ({t.row_count:,} rows)" for t in info.tables)
+    click.echo(f"Registered dataset '{info.name}' on {info.backend}: {rows}.")
+    if info.target_column:
+        click.echo(f"Target: {info.target_column} ({info.problem_type or 'problem type unknown'})")
+
+
+@dataset.command("list")
+@FORMAT_OPTION
+def list_(fmt: str) -> None:
+    """List registered datasets."""
+    infos = _client().list_datasets()
+    if fmt == "json":
+        emit_json([info_json(i, with_columns=False) for i in infos])
+        return
+    if not infos:
+        click.echo("No datasets registered yet. Try: mdm dataset register NAME PATH")
+        return
+    emit_table(
+        None,
+        ["name", "backend", "tables", "rows", "target", "problem type", "registered"],
+        [
+            [i.name, i.backend, len(i.tables), f"{sum(t.row_count for t in i.data_tables):,}",
+             i.target_column, i.problem_type, i.registered_at[:19]]
+            for i in infos
+        ],
+    )
+
+
+@dataset.command()
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def info(name: str, fmt: str) -> None:
+    """Show a dataset's metadata, tables and columns."""
+    meta = _client().get_dataset_info(name)
+    if fmt == "json":
+        emit_json(info_json(meta))
+        return
+    click.echo(f"Dataset: {meta.name}  (display name: {meta.display_name})")
+    for label, value in [
+        ("Backend", meta.backend), ("Target", meta.target_column), ("Problem type", meta.problem_type),
+        ("ID columns", ", ".join(meta.id_columns)), ("Time column", meta.time_column),
+        ("Group column", meta.group_column), ("Tags", ", ".join(meta.tags)),
+        ("Description", meta.description), ("Source", meta.source), ("Registered", meta.registered_at),
+        ("Feature engine", meta.feature_engine),
+    ]:
+        if value:
+            click.echo(f"{label + ':':15}{value}")
+    emit_table("Tables", ["table", "kind", "rows", "columns"],
+               [[t.name, t.kind, f"{t.row_count:,}", len(t.columns)] for t in meta.tables])
+    for table in meta.data_tables:
+        emit_table(f"Columns of {table.name}", ["column", "type", "arrow type"],
+                   [[c.name, c.type, c.arrow_type] for c in table.columns])
+
+
+@dataset.command()
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; change nothing.")
+def remove(name: str, force: bool, dry_run: bool) -> None:
+    """Remove a dataset: its stored tables and its metadata."""
+    client = _client()
+    meta = client.get_dataset_info(name)
+    tables = ", ".join(t.name for t in meta.tables)
+    if dry_run:
+        click.echo(f"Would remove dataset '{meta.name}' ({meta.backend}; tables: {tables}).")
+        return
+    if not force and not click.confirm(f"Remove dataset '{meta.name}' and its tables ({tables})?", default=False):
+        click.echo("Nothing removed.")
+        return
+    client.remove_dataset(meta.name)
+    click.echo(f"Removed dataset '{meta.name}'.")
+
+
+def info_json(meta: DatasetInfo, *, with_columns: bool = True) -> dict:
+    """The ``--format json`` shape of a dataset (stable keys for scripts)."""
+    data = dataset_to_dict(meta)
+    for table in data["tables"]:
+        if not with_columns:
+            table.pop("columns", None)
+    return data

@@ -1,0 +1,264 @@
+"""Registration: source files -> a dataset store + metadata, all or nothing.
+
+Everything is built in a staging folder/store; only when every table (and the features)
+is written is the store moved into place and ``dataset.yaml`` written. Any failure,
+including Ctrl-C, removes the staging work, so no dataset, folder or catalog entry is
+left behind. ``force`` replaces an existing dataset only after the new one is complete.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import attrs
+import pyarrow as pa
+
+from mdm_core.config.settings import Settings
+from mdm_core.datasets.catalog import Catalog
+from mdm_core.datasets.detection import TargetStats, detect_kind, is_id_name, parse_type_overrides
+from mdm_core.datasets.discovery import Discovered, SourceTable, discover
+from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo, normalize_name, normalize_problem_type
+from mdm_core.datasets.readers import SourceReader
+from mdm_core.errors import DatasetError, StorageError
+from mdm_core.logging import get_logger
+from mdm_core.progress import RowProgress, row_progress
+from mdm_core.storage import Store, StorageBackend, StoreRef, get_backend
+
+log = get_logger(__name__)
+
+SAMPLE_ROWS = 20_000
+
+
+@attrs.frozen
+class RegistrationRequest:
+    """What the user asked for; ``path`` is kept as typed for the ``source`` field."""
+
+    name: str
+    path: str
+    target: str | None = None
+    problem_type: str | None = None
+    id_columns: tuple[str, ...] = ()
+    time_column: str | None = None
+    group_column: str | None = None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    type_overrides: tuple[str, ...] = ()
+    backend: str | None = None
+    generate_features: bool = True
+    force: bool = False
+
+
+@attrs.define
+class _IngestResult:
+    table: TableInfo
+    sample: pa.Table
+    target_stats: TargetStats | None
+
+
+def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
+    """Register ``request`` and return the stored metadata; DatasetError on bad input."""
+    name = normalize_name(request.name)
+    catalog = Catalog(settings)
+    if catalog.exists(name) and not request.force:
+        raise DatasetError(f"Dataset '{name}' already exists; use --force to replace it.")
+    problem_type = normalize_problem_type(request.problem_type)
+    overrides = parse_type_overrides(request.type_overrides)
+    discovered = discover(Path(request.path).expanduser())
+    batch_size = settings.performance.batch_size
+    readers = {t.name: SourceReader(t.path, batch_size) for t in discovered.tables}
+    main_table = _main_table(discovered)
+    target = request.target or _kaggle_target(discovered, readers)
+    main_columns = readers[main_table].column_names()
+    for label, column in (("target", target), ("time", request.time_column), ("group", request.group_column)):
+        _require_column(label, column, main_table, main_columns)
+    for column in request.id_columns:
+        _require_column("ID", column, main_table, main_columns)
+    backend_name = request.backend or settings.database.default_backend
+    backend = get_backend(backend_name, settings)
+
+    staging_folder, staging_ref = catalog.new_staging(name)
+    try:
+        with backend.create_store(staging_ref) as store:
+            results = {
+                t.name: _ingest(store, t, readers[t.name], batch_size, target if t.name == main_table else None)
+                for t in discovered.tables
+            }
+            info = _describe(name, request, discovered, results, main_table, target, overrides, problem_type, backend_name)
+            if request.generate_features and settings.feature_engineering.enabled:
+                from mdm_core.features.runner import generate_features
+
+                feature_tables = generate_features(store, info, settings)
+                info.tables.extend(feature_tables)
+        _commit(catalog, backend, staging_ref, info, settings)
+    except BaseException:
+        backend.drop_store(staging_ref)
+        catalog.discard_staging(staging_folder)
+        raise
+    catalog.discard_staging(staging_folder)
+    log.info("registered dataset", dataset=name, backend=backend_name, tables=[t.name for t in info.tables])
+    return info
+
+
+def _main_table(discovered: Discovered) -> str:
+    names = [t.name for t in discovered.tables]
+    for candidate in ("train", "data"):
+        if candidate in names:
+            return candidate
+    return names[0]
+
+
+def _kaggle_target(discovered: Discovered, readers: dict[str, SourceReader]) -> str | None:
+    """Kaggle convention: the target is the last non-ID column of ``sample_submission``."""
+    if discovered.structure != "kaggle" or "sample_submission" not in readers:
+        return None
+    columns = readers["sample_submission"].column_names()
+    candidates = [c for c in columns if not is_id_name(c)] or columns[1:]
+    return candidates[-1] if candidates else None
+
+
+def _require_column(label: str, column: str | None, table: str, columns: Sequence[str]) -> None:
+    if column is not None and column not in columns:
+        shown = ", ".join(repr(c) for c in columns[:30]) + (" ..." if len(columns) > 30 else "")
+        raise DatasetError(f"{label.capitalize()} column '{column}' is not in table '{table}' (columns: {shown}).")
+
+
+def _ingest(
+    store: Store, source: SourceTable, reader: SourceReader, batch_size: int, target: str | None
+) -> _IngestResult:
+    """Stream one file into table ``source.name``; on a late type surprise in a CSV, widen
+    that column and start the table again."""
+    while True:
+        stream = reader.open()
+        sample: list[pa.RecordBatch] = []
+        sampled = 0
+        stats = TargetStats() if target else None
+        target_index = stream.schema.get_field_index(target) if target else -1
+
+        def batches(stream: pa.RecordBatchReader, progress: RowProgress) -> Iterator[pa.RecordBatch]:
+            nonlocal sampled
+            for batch in stream:
+                if sampled < SAMPLE_ROWS:
+                    sample.append(batch.slice(0, SAMPLE_ROWS - sampled))
+                    sampled += min(batch.num_rows, SAMPLE_ROWS - sampled)
+                if stats is not None:
+                    stats.update(batch.column(target_index))
+                progress.advance(batch.num_rows)
+                yield batch
+
+        try:
+            with row_progress(f"{source.name} <- {source.path.name}") as progress:
+                rows = store.write_table(source.name, stream.schema, batches(stream, progress), replace=True)
+        except pa.ArrowInvalid as exc:
+            if reader.widen_for(exc):
+                log.info("widening column after a late conversion error", file=source.path.name, error=str(exc))
+                continue
+            raise DatasetError(f"{source.path.name}: {exc}") from None
+        sample_table = pa.Table.from_batches(sample, schema=stream.schema)
+        table = TableInfo(name=source.name, kind="data", row_count=rows, source=source.path.name)
+        return _IngestResult(table, sample_table, stats)
+
+
+def _describe(
+    name: str,
+    request: RegistrationRequest,
+    discovered: Discovered,
+    results: dict[str, _IngestResult],
+    main_table: str,
+    target: str | None,
+    overrides: dict[str, str],
+    problem_type: str | None,
+    backend_name: str,
+) -> DatasetInfo:
+    all_columns = {c for r in results.values() for c in r.sample.column_names}
+    unknown = [c for c in overrides if c not in all_columns]
+    if unknown:
+        raise DatasetError(f"--type names unknown column(s): {', '.join(map(repr, unknown))}.")
+    id_columns = list(request.id_columns)
+    main = results[main_table]
+    if not id_columns:
+        id_columns = [
+            c for c in main.sample.column_names
+            if c != target and overrides.get(c, "id") == "id" and detect_kind(c, main.sample.column(c)) == "id"
+        ]
+    for result in results.values():
+        for column in result.sample.column_names:
+            if column in overrides:
+                kind = overrides[column]
+            elif column in id_columns:
+                kind = "id"
+            else:
+                kind = detect_kind(column, result.sample.column(column))
+            arrow_type = str(result.sample.schema.field(column).type)
+            result.table.columns.append(ColumnInfo(column, kind, arrow_type))
+    if problem_type is None and target is not None and main.target_stats is not None:
+        problem_type = main.target_stats.problem_type()
+    return DatasetInfo(
+        name=name,
+        display_name=request.name.strip(),
+        backend=backend_name,
+        tables=[results[t.name].table for t in discovered.tables],
+        registered_at=datetime.now(UTC).isoformat(),
+        description=request.description or "",
+        target_column=target,
+        problem_type=problem_type,
+        id_columns=id_columns,
+        time_column=request.time_column,
+        group_column=request.group_column,
+        tags=[t.strip() for t in request.tags if t.strip()],
+        source=str(request.path),
+    )
+
+
+def _commit(catalog: Catalog, backend: StorageBackend, staging_ref: StoreRef, info: DatasetInfo, settings: Settings) -> None:
+    """Move the finished store into place and write its metadata; an existing dataset of
+    the same name (``force``) is set aside first and restored if anything fails."""
+    final_ref = catalog.store_ref(info.name)
+    aside = _set_aside(catalog, info.name, settings) if catalog.exists(info.name) else None
+    try:
+        final_ref.folder.mkdir(parents=True, exist_ok=True)
+        backend.move_store(staging_ref, final_ref)
+        info.store = backend.describe(final_ref)
+        catalog.save(info)
+    except BaseException:
+        backend.drop_store(final_ref)
+        if aside is not None:
+            _restore(catalog, aside, final_ref)
+        raise
+    if aside is not None:
+        aside.backend.drop_store(aside.ref)
+        shutil.rmtree(aside.ref.folder, ignore_errors=True)
+
+
+@attrs.frozen
+class _Aside:
+    info: DatasetInfo
+    backend: StorageBackend
+    ref: StoreRef
+
+
+def _set_aside(catalog: Catalog, name: str, settings: Settings) -> _Aside:
+    old = catalog.load(name)
+    old_backend = get_backend(old.backend, settings)
+    token = secrets.token_hex(4)
+    folder = catalog.root / ".staging" / f"{name}-replaced-{token}"
+    folder.mkdir(parents=True)
+    aside_ref = StoreRef(f"old_{token}", folder)
+    try:
+        old_backend.move_store(catalog.store_ref(name), aside_ref)
+    except StorageError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    catalog.remove_folder(name)
+    return _Aside(old, old_backend, aside_ref)
+
+
+def _restore(catalog: Catalog, aside: _Aside, final_ref: StoreRef) -> None:
+    catalog.remove_folder(aside.info.name)
+    final_ref.folder.mkdir(parents=True, exist_ok=True)
+    aside.backend.move_store(aside.ref, final_ref)
+    catalog.save(aside.info)
+    shutil.rmtree(aside.ref.folder, ignore_errors=True)
