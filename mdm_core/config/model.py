@@ -98,6 +98,14 @@ def coerce(value: Any, typ: Any, *, from_text: bool) -> Any:
         if isinstance(value, str) and from_text:
             return int(value.strip())
         raise ValueError(value)
+    if typ is float:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str) and from_text:
+            return float(value.strip())
+        raise ValueError(value)
     if typ is str:
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             return str(value)

@@ -63,10 +63,111 @@ class LoggingSettings:
 
 
 @attrs.frozen
+class TemporalFeatureSettings:
+    """``feature_engineering.temporal``: calendar parts of datetime columns."""
+
+    enabled: bool = True
+    components: list[str] = attrs.Factory(
+        lambda: ["year", "month", "day", "dayofweek", "hour", "quarter", "dayofyear",
+                 "is_weekend", "is_month_start", "is_month_end"]
+    )
+    cyclical: bool = True
+    elapsed_days: bool = True
+
+
+@attrs.frozen
+class CategoricalFeatureSettings:
+    """``feature_engineering.categorical``: frequency, one-hot and rarity of categories."""
+
+    enabled: bool = True
+    frequency: bool = True
+    one_hot: bool = True
+    max_one_hot_levels: int = 10
+    rare: bool = True
+    rare_threshold: float = 0.01
+
+
+@attrs.frozen
+class NumericFeatureSettings:
+    """``feature_engineering.numeric``: per-column statistical transforms."""
+
+    enabled: bool = True
+    log: bool = True
+    sqrt: bool = False
+    zscore: bool = True
+    percentile: bool = True
+    div_mean: bool = False
+    outliers: bool = True
+    outlier_iqr_multiplier: float = 1.5
+
+
+@attrs.frozen
+class BinningFeatureSettings:
+    """``feature_engineering.binning``: bin numbers of numeric columns."""
+
+    enabled: bool = True
+    n_bins: int = 10
+    equal_width: bool = True
+    quantile: bool = True
+
+
+@attrs.frozen
+class TextFeatureSettings:
+    """``feature_engineering.text``: counts over free-text columns."""
+
+    enabled: bool = True
+    basic: bool = True
+    characters: bool = True
+    words: bool = True
+    patterns: bool = True
+
+
+@attrs.frozen
+class MissingFeatureSettings:
+    """``feature_engineering.missing``: where values are missing."""
+
+    enabled: bool = True
+    indicators: bool = True
+    min_missing_ratio: float = 0.0
+    row_summary: bool = True
+
+
+@attrs.frozen
+class InteractionFeatureSettings:
+    """``feature_engineering.interactions``: arithmetic on correlated numeric pairs."""
+
+    enabled: bool = True
+    max_pairs: int = 5
+    min_abs_correlation: float = 0.1
+    operations: list[str] = attrs.Factory(lambda: ["plus", "minus", "times", "div"])
+
+
+@attrs.frozen
 class FeatureEngineeringSettings:
+    """``feature_engineering``: what registration generates (see docs/features.md).
+
+    ``skip_list`` holds feature, custom-feature or family names (shell patterns allowed);
+    ``skip_on_error`` skips a failing feature with a warning instead of failing;
+    ``drop_constant`` drops generated features that are all-null or constant on train;
+    ``sample_size`` bounds the fixed-seed row sample used for correlations and Box-Cox;
+    ``exact_distinct_limit`` bounds the exact value counts kept per numeric column for
+    percentiles and quantile bins (above it the row sample is used).
+    """
+
     enabled: bool = True
     skip_on_error: bool = True
     skip_list: list[str] = attrs.Factory(list)
+    drop_constant: bool = True
+    custom: bool = True
+    sample_size: int = 100_000
+    exact_distinct_limit: int = 100_000
+    temporal: TemporalFeatureSettings = attrs.Factory(TemporalFeatureSettings)
+    categorical: CategoricalFeatureSettings = attrs.Factory(CategoricalFeatureSettings)
+    numeric: NumericFeatureSettings = attrs.Factory(NumericFeatureSettings)
+    binning: BinningFeatureSettings = attrs.Factory(BinningFeatureSettings)
+    text: TextFeatureSettings = attrs.Factory(TextFeatureSettings)
+    missing: MissingFeatureSettings = attrs.Factory(MissingFeatureSettings)
+    interactions: InteractionFeatureSettings = attrs.Factory(InteractionFeatureSettings)
 
 
 @attrs.frozen
