@@ -123,15 +123,21 @@ class SQLiteStore(BaseStore):
         )
         table = quote_identifier(name)
         written = 0
+        failure: list[BaseException] = []
 
         def encoded() -> Iterator[pa.RecordBatch]:
             nonlocal written
-            for batch in batches:
-                if batch.schema.names != schema.names:
-                    raise StorageError(f"Batch columns {batch.schema.names} do not match table '{name}'.")
-                arrays = [encode_column(batch.column(i), f.type) for i, f in enumerate(schema)]
-                written += batch.num_rows
-                yield pa.RecordBatch.from_arrays(arrays, schema=storage_schema)
+            try:
+                for batch in batches:
+                    if batch.schema.names != schema.names:
+                        raise StorageError(f"Batch columns {batch.schema.names} do not match table '{name}'.")
+                    arrays = [encode_column(batch.column(i), f.type) for i, f in enumerate(schema)]
+                    written += batch.num_rows
+                    yield pa.RecordBatch.from_arrays(arrays, schema=storage_schema)
+            except BaseException as exc:
+                # ADBC wraps errors raised by the stream; remember the original to re-raise it.
+                failure.append(exc)
+                raise
 
         with self._con.cursor() as cur:
             cur.execute("BEGIN IMMEDIATE")
@@ -149,8 +155,12 @@ class SQLiteStore(BaseStore):
                     [name, schema.serialize().to_pybytes()],
                 )
                 cur.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 cur.execute("ROLLBACK")
+                if failure:
+                    raise failure[0] from None
+                if isinstance(exc, adbc_sqlite.Error):
+                    raise StorageError(f"Writing table '{name}' to {self.path.name} failed: {exc}") from None
                 raise
         return written
 
@@ -257,6 +267,11 @@ class SQLiteBackend:
     """The ``sqlite`` backend: stores are ``<dataset folder>/dataset.sqlite``."""
 
     name = "sqlite"
+    #: SQLite itself turns a floating-point NaN into NULL on storage, so NaN cannot be
+    #: told apart from NULL after a round trip (conformance capability).
+    nan_distinct_from_null = False
+    #: SQLite stores a REAL -0.0 as 0 (capability).
+    signed_zero_preserved = False
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
