@@ -16,7 +16,7 @@ from mdm_core.datasets.catalog import Catalog
 from mdm_core.datasets.models import DatasetInfo, TableInfo
 from mdm_core.datasets.registration import RegistrationRequest, register
 from mdm_core.logging import configure_logging
-from mdm_core.storage import Store, StorageBackend, get_backend
+from mdm_core.storage import StorageBackend, Store, get_backend
 
 
 class MDMClient:

@@ -39,9 +39,9 @@ def detect_kind(name: str, column: pa.Array | pa.ChunkedArray) -> str:
         return "datetime"
     unique = len(pc.unique(column.drop_null())) if non_null else 0
     unique_ratio = unique / non_null if non_null else 0.0
-    if is_id_name(name) and (pa.types.is_integer(typ) or pa.types.is_string(typ) or pa.types.is_large_string(typ)):
-        if non_null and unique_ratio > 0.95:
-            return "id"
+    id_capable = pa.types.is_integer(typ) or pa.types.is_string(typ) or pa.types.is_large_string(typ)
+    if is_id_name(name) and id_capable and non_null and unique_ratio > 0.95:
+        return "id"
     if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
         return "numeric"
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):

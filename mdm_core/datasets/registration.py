@@ -21,12 +21,18 @@ from mdm_core.config.settings import Settings
 from mdm_core.datasets.catalog import Catalog
 from mdm_core.datasets.detection import TargetStats, detect_kind, is_id_name, parse_type_overrides
 from mdm_core.datasets.discovery import Discovered, SourceTable, discover
-from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo, normalize_name, normalize_problem_type
+from mdm_core.datasets.models import (
+    ColumnInfo,
+    DatasetInfo,
+    TableInfo,
+    normalize_name,
+    normalize_problem_type,
+)
 from mdm_core.datasets.readers import SourceReader
 from mdm_core.errors import DatasetError, StorageError
 from mdm_core.logging import get_logger
 from mdm_core.progress import RowProgress, row_progress
-from mdm_core.storage import Store, StorageBackend, StoreRef, get_backend
+from mdm_core.storage import StorageBackend, Store, StoreRef, get_backend
 
 log = get_logger(__name__)
 
@@ -84,7 +90,7 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     try:
         with backend.create_store(staging_ref) as store:
             results = {
-                t.name: _ingest(store, t, readers[t.name], batch_size, target if t.name == main_table else None)
+                t.name: _ingest(store, t, readers[t.name], target if t.name == main_table else None)
                 for t in discovered.tables
             }
             info = _describe(name, request, discovered, results, main_table, target, overrides, problem_type, backend_name)
@@ -127,39 +133,44 @@ def _require_column(label: str, column: str | None, table: str, columns: Sequenc
 
 
 def _ingest(
-    store: Store, source: SourceTable, reader: SourceReader, batch_size: int, target: str | None
+    store: Store, source: SourceTable, reader: SourceReader, target: str | None
 ) -> _IngestResult:
     """Stream one file into table ``source.name``; on a late type surprise in a CSV, widen
-    that column and start the table again."""
+    that column and write the table again."""
     while True:
-        stream = reader.open()
-        sample: list[pa.RecordBatch] = []
-        sampled = 0
-        stats = TargetStats() if target else None
-        target_index = stream.schema.get_field_index(target) if target else -1
-
-        def batches(stream: pa.RecordBatchReader, progress: RowProgress) -> Iterator[pa.RecordBatch]:
-            nonlocal sampled
-            for batch in stream:
-                if sampled < SAMPLE_ROWS:
-                    sample.append(batch.slice(0, SAMPLE_ROWS - sampled))
-                    sampled += min(batch.num_rows, SAMPLE_ROWS - sampled)
-                if stats is not None:
-                    stats.update(batch.column(target_index))
-                progress.advance(batch.num_rows)
-                yield batch
-
         try:
-            with row_progress(f"{source.name} <- {source.path.name}") as progress:
-                rows = store.write_table(source.name, stream.schema, batches(stream, progress), replace=True)
+            return _ingest_once(store, source, reader.open(), target)
         except pa.ArrowInvalid as exc:
             if reader.widen_for(exc):
                 log.info("widening column after a late conversion error", file=source.path.name, error=str(exc))
                 continue
             raise DatasetError(f"{source.path.name}: {exc}") from None
-        sample_table = pa.Table.from_batches(sample, schema=stream.schema)
-        table = TableInfo(name=source.name, kind="data", row_count=rows, source=source.path.name)
-        return _IngestResult(table, sample_table, stats)
+
+
+def _ingest_once(
+    store: Store, source: SourceTable, stream: pa.RecordBatchReader, target: str | None
+) -> _IngestResult:
+    """One pass: write every batch, keeping a sample for detection and target statistics."""
+    sample: list[pa.RecordBatch] = []
+    sampled = 0
+    stats = TargetStats() if target else None
+    target_index = stream.schema.get_field_index(target) if target else -1
+
+    def batches(progress: RowProgress) -> Iterator[pa.RecordBatch]:
+        nonlocal sampled
+        for batch in stream:
+            if sampled < SAMPLE_ROWS:
+                sample.append(batch.slice(0, SAMPLE_ROWS - sampled))
+                sampled += min(batch.num_rows, SAMPLE_ROWS - sampled)
+            if stats is not None:
+                stats.update(batch.column(target_index))
+            progress.advance(batch.num_rows)
+            yield batch
+
+    with row_progress(f"{source.name} <- {source.path.name}") as progress:
+        rows = store.write_table(source.name, stream.schema, batches(progress), replace=True)
+    table = TableInfo(name=source.name, kind="data", row_count=rows, source=source.path.name)
+    return _IngestResult(table, pa.Table.from_batches(sample, schema=stream.schema), stats)
 
 
 def _describe(
