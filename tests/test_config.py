@@ -36,7 +36,7 @@ def test_yaml_values_and_unknown_keys(home):
 @pytest.mark.parametrize("dotted", sorted(LEAVES))
 def test_every_key_has_a_working_env_override(home, monkeypatch, dotted):
     leaf = LEAVES[dotted]
-    samples = {str: "abc", int: "42", bool: "false"}
+    samples = {str: "abc", int: "42", bool: "false", float: "0.25"}
     raw = samples.get(leaf.type, "x,y")
     if "None" in str(leaf.type):
         raw = "abc" if "str" in str(leaf.type) else raw
@@ -45,7 +45,7 @@ def test_every_key_has_a_working_env_override(home, monkeypatch, dotted):
     node = loaded.settings
     for part in dotted.split("."):
         node = getattr(node, part)
-    expected = {"abc": "abc", "42": 42, "false": False, "x,y": ["x", "y"]}[raw]
+    expected = {"abc": "abc", "42": 42, "false": False, "0.25": 0.25, "x,y": ["x", "y"]}[raw]
     assert node == expected
     assert loaded.sources[dotted] == f"env {leaf.env_var}"
 
