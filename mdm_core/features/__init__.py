@@ -3,4 +3,12 @@
 Registration calls :func:`mdm_core.features.runner.generate_features` with an open store
 and the dataset's metadata (data tables with semantic column types, target, id columns);
 it writes ``<table>_features`` for every data table and returns their TableInfo records.
+
+Plugin authors use :func:`custom_feature` (see :mod:`mdm_core.features.custom`); engine
+authors implement :class:`mdm_core.features.engine.FeatureEngine`. Importing this package
+is cheap (no pandas, no pyarrow).
 """
+
+from mdm_core.features.custom import CustomFeature, custom_feature
+
+__all__ = ["CustomFeature", "custom_feature"]

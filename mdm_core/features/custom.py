@@ -1,0 +1,87 @@
+"""The public API for custom features: ``@custom_feature`` and :class:`CustomFeature`.
+
+A custom feature is a function that takes a pandas DataFrame batch (holding at least its
+``input_columns``) and returns a Series of the same length::
+
+    from mdm_core import hookimpl
+    from mdm_core.features import custom_feature
+
+    @custom_feature(name="speed_mph", input_columns=["distance", "air_time"])
+    def speed_mph(df):
+        return df["distance"] / (df["air_time"] / 60)
+
+    @hookimpl
+    def mdm_custom_features():
+        return [speed_mph]
+
+It applies to every dataset whose featurised tables all have its input columns, is
+computed batch by batch (so it must be row-wise: a row's value may depend only on that
+row), and its result is cast to ``output_type`` (``float64``, ``int64``, ``bool`` or
+``string``; booleans are stored as 0/1 integers). This module is cheap to import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+#: ``output_type`` values and the feature column type each is stored as.
+OUTPUT_TYPES = {"float64": "float64", "int64": "int64", "bool": "int64", "string": "string"}
+
+
+def _check_output_type(_instance: Any, _attribute: Any, value: str) -> None:
+    if value not in OUTPUT_TYPES:
+        raise ValueError(f"output_type must be one of {sorted(OUTPUT_TYPES)}, got {value!r}")
+
+
+@attrs.frozen
+class CustomFeature:
+    """One custom feature column. Calling it calls the wrapped function.
+
+    ``source`` says where it came from (plugin name or file path); the host fills it in
+    when it collects features, authors leave it empty.
+    """
+
+    name: str
+    func: Callable[[Any], Any]
+    input_columns: tuple[str, ...] = attrs.field(converter=tuple)
+    output_type: str = attrs.field(default="float64", validator=_check_output_type)
+    description: str = ""
+    source: str = ""
+
+    def __call__(self, frame: Any) -> Any:
+        return self.func(frame)
+
+    def applies_to(self, columns: Sequence[str]) -> bool:
+        """Whether every input column is present."""
+        present = set(columns)
+        return all(c in present for c in self.input_columns)
+
+
+def custom_feature(
+    *,
+    name: str | None = None,
+    input_columns: Sequence[str],
+    output_type: str = "float64",
+    description: str | None = None,
+) -> Callable[[Callable[[Any], Any]], CustomFeature]:
+    """Turn ``func(df) -> Series`` into a :class:`CustomFeature` (see module docstring).
+
+    ``name`` defaults to the function name; ``description`` to its docstring's first line.
+    """
+    if isinstance(input_columns, str) or not input_columns:
+        raise ValueError("input_columns must be a non-empty list of column names")
+
+    def decorate(func: Callable[[Any], Any]) -> CustomFeature:
+        doc = (func.__doc__ or "").strip().splitlines()
+        return CustomFeature(
+            name=name or func.__name__,
+            func=func,
+            input_columns=tuple(input_columns),
+            output_type=output_type,
+            description=description if description is not None else (doc[0] if doc else ""),
+        )
+
+    return decorate

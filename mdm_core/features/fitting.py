@@ -1,0 +1,328 @@
+"""Streaming statistics for feature engines: exact, bounded and batch-independent.
+
+Every collector here gives the same result however the table is cut into batches:
+
+- :class:`ExactSum` adds float64 values exactly (a per-exponent integer accumulator), so
+  means and variances do not depend on summation order;
+- :class:`NumericProfile` keeps count, nulls, min, max, exact sums of values and squares,
+  and the exact sorted distinct values with counts while there are at most ``limit`` of
+  them (percentiles and quantiles are then exact; above the limit callers use the sample);
+- :class:`RowSampler` keeps a fixed-seed *bottom-k* sample of rows: each row gets a key
+  from a hash of its position in the table and the ``k`` smallest keys win, which is
+  deterministic and independent of batch boundaries;
+- :class:`CategoryCounts` counts category levels exactly.
+
+Memory is bounded by the limits given (distinct values, sample size), never by rows.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_CHUNK = 1 << 24  # rows per exact-sum step: keeps float64 bincount sums exact
+_MASK26 = (1 << 26) - 1
+
+
+def to_float_array(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A numeric/boolean Arrow column as float64 numpy, nulls as NaN."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if not pa.types.is_floating(column.type) or column.type != pa.float64():
+        column = pc.cast(column, pa.float64())
+    return column.to_numpy(zero_copy_only=False)
+
+
+def finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)]
+
+
+class ExactSum:
+    """Exact sum of float64 values; :meth:`value` is the correctly rounded result."""
+
+    def __init__(self) -> None:
+        self._acc: dict[int, int] = {}
+
+    def add(self, values: np.ndarray) -> None:
+        """Add finite float64 values (callers filter NaN/inf)."""
+        for start in range(0, len(values), _CHUNK):
+            self._add_chunk(values[start : start + _CHUNK])
+
+    def _add_chunk(self, values: np.ndarray) -> None:
+        if not len(values):
+            return
+        mantissa, exponent = np.frexp(values)
+        ints = np.ldexp(mantissa, 53).astype(np.int64)  # exact: |ints| < 2**53
+        high = ints >> 26
+        low = ints & _MASK26
+        exps, inverse = np.unique(exponent, return_inverse=True)
+        high_sums = np.bincount(inverse, weights=high, minlength=len(exps))
+        low_sums = np.bincount(inverse, weights=low, minlength=len(exps))
+        for exp, hi, lo in zip(exps.tolist(), high_sums.tolist(), low_sums.tolist(), strict=True):
+            self._acc[exp] = self._acc.get(exp, 0) + (int(hi) << 26) + int(lo)
+
+    def fraction(self) -> Fraction:
+        """The exact sum as a rational number."""
+        if not self._acc:
+            return Fraction(0)
+        base = min(self._acc) - 53
+        total = sum(v << (e - 53 - base) for e, v in self._acc.items())
+        return Fraction(total) * (Fraction(2) ** base)
+
+    def value(self) -> float:
+        return float(self.fraction())
+
+
+def two_square(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x*x`` as ``p + e`` exactly (Dekker/Veltkamp), for exact sums of squares."""
+    p = values * values
+    c = 134217729.0 * values
+    high = c - (c - values)
+    low = values - high
+    e = ((high * high - p) + 2.0 * high * low) + low * low
+    return p, e
+
+
+class NumericProfile:
+    """Streamed summary of one numeric column (see module docstring)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self.nulls = 0
+        self.minimum = math.inf
+        self.maximum = -math.inf
+        self._sum = ExactSum()
+        self._sumsq = ExactSum()
+        self._values: np.ndarray | None = np.empty(0)
+        self._counts: np.ndarray = np.empty(0, dtype=np.int64)
+        self._pending: list[np.ndarray] = []
+        self._pending_size = 0
+
+    def add(self, values: np.ndarray) -> None:
+        """Add one batch of float64 values (NaN = missing; infinities count as missing)."""
+        ok = np.isfinite(values)
+        good = values[ok]
+        self.nulls += int(len(values) - len(good))
+        if not len(good):
+            return
+        self.count += len(good)
+        self.minimum = min(self.minimum, float(good.min()))
+        self.maximum = max(self.maximum, float(good.max()))
+        self._sum.add(good)
+        p, e = two_square(good)
+        if np.all(np.isfinite(p)):
+            self._sumsq.add(p)
+            self._sumsq.add(e)
+        else:
+            self._sumsq = None  # type: ignore[assignment]
+        if self._values is not None:
+            self._pending.append(good)
+            self._pending_size += len(good)
+            if self._pending_size >= 65536:
+                self._merge()
+
+    def _merge(self) -> None:
+        if self._values is None or not self._pending:
+            return
+        merged = np.concatenate([self._values, *self._pending])
+        weights = np.concatenate([self._counts, np.ones(self._pending_size, dtype=np.int64)])
+        self._pending, self._pending_size = [], 0
+        values, inverse = np.unique(merged, return_inverse=True)
+        if len(values) > self.limit:
+            self._values = None
+            self._counts = np.empty(0, dtype=np.int64)
+            return
+        self._values = values
+        self._counts = np.bincount(inverse, weights=weights, minlength=len(values)).astype(np.int64)
+
+    @property
+    def exact(self) -> bool:
+        """Whether the distinct values are known exactly (at most ``limit`` of them)."""
+        self._merge()
+        return self._values is not None
+
+    def distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted distinct values and their counts (only when :attr:`exact`)."""
+        self._merge()
+        if self._values is None:
+            raise ValueError("more distinct values than the exact limit")
+        return self._values, self._counts
+
+    @property
+    def n_distinct(self) -> int | None:
+        return len(self.distinct()[0]) if self.exact else None
+
+    def mean(self) -> float | None:
+        return float(self._sum.fraction() / self.count) if self.count else None
+
+    def std(self) -> float | None:
+        """Sample standard deviation (ddof=1), computed exactly then rounded."""
+        if self.count < 2 or self._sumsq is None:
+            return None
+        s1 = self._sum.fraction()
+        var = (self._sumsq.fraction() - s1 * s1 / self.count) / (self.count - 1)
+        return math.sqrt(float(max(var, Fraction(0))))
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+class RowSampler:
+    """Fixed-seed bottom-k sample of rows (see module docstring), of chosen columns."""
+
+    def __init__(self, columns: list[str], size: int, seed: int = 20240601) -> None:
+        self.columns = columns
+        self.size = size
+        self.seed = np.uint64(seed)
+        self.seen = 0
+        self._keys = np.empty(0, dtype=np.uint64)
+        self._rows: pa.Table | None = None
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        n = batch.num_rows
+        positions = np.arange(self.seen, self.seen + n, dtype=np.uint64)
+        self.seen += n
+        if not self.columns or self.size <= 0 or not n:
+            return
+        keys = _splitmix64(positions ^ self.seed)
+        part = pa.Table.from_batches([batch.select(self.columns)])
+        rows = part if self._rows is None else pa.concat_tables([self._rows, part])
+        all_keys = np.concatenate([self._keys, keys])
+        if len(all_keys) > self.size:
+            keep = np.argpartition(all_keys, self.size - 1)[: self.size]
+            keep.sort()
+            all_keys = all_keys[keep]
+            rows = rows.take(pa.array(keep))
+        self._keys, self._rows = all_keys, rows.combine_chunks()
+
+    def table(self) -> pa.Table:
+        """The sample in a canonical order (by key), whatever the batches were."""
+        if self._rows is None:
+            return pa.table({c: pa.array([], pa.float64()) for c in self.columns})
+        order = np.argsort(self._keys, kind="stable")
+        return self._rows.take(pa.array(order))
+
+
+class CategoryCounts:
+    """Exact counts of the levels of one column, as strings (nulls counted apart)."""
+
+    def __init__(self) -> None:
+        self.nulls = 0
+        self.rows = 0
+        self._parts: list[pa.Table] = []
+        self._pending = 0
+        self._merged: pa.Table | None = None
+
+    def add(self, column: pa.Array) -> None:
+        column = as_text(column)
+        self.rows += len(column)
+        self.nulls += column.null_count
+        counts = pc.value_counts(column.drop_null())
+        part = pa.table({"value": counts.field("values"), "count": counts.field("counts")})
+        self._parts.append(part)
+        self._pending += len(part)
+        if self._pending >= 65536:
+            self._merge()
+
+    def _merge(self) -> None:
+        if not self._parts:
+            return
+        parts = ([self._merged] if self._merged is not None else []) + self._parts
+        table = pa.concat_tables(parts).group_by("value").aggregate([("count", "sum")])
+        self._merged = table.rename_columns(["value", "count"])
+        self._parts, self._pending = [], 0
+
+    def levels(self) -> tuple[list[str], np.ndarray]:
+        """Levels by decreasing count, ties by value: deterministic."""
+        self._merge()
+        if self._merged is None or not len(self._merged):
+            return [], np.empty(0, dtype=np.int64)
+        ordered = self._merged.sort_by([("count", "descending"), ("value", "ascending")])
+        return ordered["value"].to_pylist(), ordered["count"].to_numpy().astype(np.int64)
+
+
+def as_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as a string array (dictionary decoded), for level lookups."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if not pa.types.is_string(column.type):
+        column = pc.cast(column, pa.string())
+    return column
+
+
+def quantiles_from_counts(values: np.ndarray, counts: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """``numpy.quantile(expanded, qs)`` (linear method) from distinct values and counts."""
+    n = int(counts.sum())
+    cum = np.cumsum(counts)
+    h = (n - 1) * qs
+    lo = np.floor(h).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    v_lo = values[np.searchsorted(cum, lo, side="right")]
+    v_hi = values[np.searchsorted(cum, hi, side="right")]
+    return v_lo + (h - lo) * (v_hi - v_lo)
+
+
+def rank_pct(values: np.ndarray, ref_values: np.ndarray, ref_counts: np.ndarray) -> np.ndarray:
+    """Average-rank percentile of ``values`` within the reference distribution (pandas'
+    ``rank(pct=True)`` for values that occur in it); NaN stays NaN."""
+    n = ref_counts.sum()
+    cum = np.concatenate([[0], np.cumsum(ref_counts)])
+    left = np.searchsorted(ref_values, values, side="left")
+    right = np.searchsorted(ref_values, values, side="right")
+    below = cum[left]
+    equal = cum[right] - cum[left]
+    with np.errstate(invalid="ignore"):
+        out = (below + (equal + 1) / 2.0) / n
+    out[np.isnan(values)] = np.nan
+    return out
+
+
+def datetime_mode(head: pa.Array | pa.ChunkedArray | None) -> str:
+    """How to parse a datetime column: ``native`` (already timestamps/dates), ``iso``
+    when the first values all parse as ISO 8601, else ``mixed`` (per-value inference).
+    Decided from the table's first rows so it never depends on batch size."""
+    import pandas as pd
+
+    if head is None:
+        return "iso"
+    typ = head.type
+    if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
+        return "native"
+    sample = pd.Series(as_text(head).to_pylist(), dtype="object").dropna()
+    if sample.empty:
+        return "iso"
+    parsed = pd.to_datetime(sample, format="ISO8601", errors="coerce", utc=True)
+    return "iso" if parsed.notna().all() else "mixed"
+
+
+def to_timestamps(column: pa.Array | pa.ChunkedArray, mode: str) -> pa.Array:
+    """A datetime column as naive ``timestamp[ns]`` in UTC (unparseable values null)."""
+    import pandas as pd
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    typ = column.type
+    if pa.types.is_date(typ):
+        return pc.cast(pc.cast(column, pa.timestamp("s")), pa.timestamp("ns"))
+    if pa.types.is_timestamp(typ):
+        if typ.tz is not None:
+            column = pc.cast(column, pa.timestamp(typ.unit, "UTC"))
+            column = pc.local_timestamp(column)
+        return pc.cast(column, pa.timestamp("ns"), safe=False)
+    text = pd.Series(as_text(column).to_pandas(), dtype="object")
+    fmt = "ISO8601" if mode == "iso" else "mixed"
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True).dt.tz_localize(None)
+    return pa.array(parsed.astype("datetime64[ns]"), type=pa.timestamp("ns"))

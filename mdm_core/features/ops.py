@@ -1,0 +1,213 @@
+"""Vectorised primitives engines build features from (numpy / Arrow compute, no row loops).
+
+These are building blocks for engine authors, not features: which primitive produces
+which column under which name is each engine's business. Every function is row-wise given
+its fitted arguments, so results never depend on batch boundaries. Missing inputs give
+missing outputs unless stated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mdm_core.features.fitting import as_text
+
+NS_PER_DAY = 86_400 * 10**9
+
+TEXT_PATTERNS = {
+    "uppercase": r"\p{Lu}",
+    "lowercase": r"\p{Ll}",
+    "digits": r"\p{Nd}",
+    "spaces": r"\s",
+    "special": r"[^\p{L}\p{N}\s]",
+    "words": r"\S+",
+    "urls": r"(?i)(?:https?://|www\.)\S+",
+    "emails": r"[\w.+-]+@[\w-]+\.[\w.-]+",
+    "hashtags": r"#\w+",
+    "mentions": r"(?:^|\s)@\w+",
+}
+
+
+def float_array(values: np.ndarray) -> pa.Array:
+    """float64 numpy (NaN/inf = missing) to an Arrow array with nulls."""
+    return pa.array(values, mask=~np.isfinite(values), type=pa.float64())
+
+
+def int_array(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """Integer-valued numpy to int64 Arrow, ``missing`` rows null."""
+    clean = np.where(missing, 0, values) if missing is not None else values
+    return pa.array(np.asarray(clean).astype(np.int64), mask=missing, type=pa.int64())
+
+
+def bin_index(values: np.ndarray, edges: np.ndarray) -> pa.Array:
+    """Bin number of each value for right-closed bins ``(e[i], e[i+1]]`` (the first also
+    holds ``e[0]``); values outside the fitted range go to the first/last bin."""
+    missing = ~np.isfinite(values)
+    idx = np.searchsorted(edges, np.where(missing, edges[0], values), side="left") - 1
+    idx = np.clip(idx, 0, max(len(edges) - 2, 0))
+    return int_array(idx, missing)
+
+
+def equal_width_edges(low: float, high: float, n_bins: int) -> np.ndarray:
+    """``pandas.cut(x, n_bins)`` edges: equal widths, the lowest widened by 0.1%."""
+    edges = np.linspace(low, high, n_bins + 1)
+    edges[0] -= (high - low) * 0.001
+    return edges
+
+
+def boxcox_lambda(sample: np.ndarray) -> float:
+    """Maximum-likelihood Box-Cox lambda of positive ``sample`` values, searched on
+    [-5, 5] (grid then golden section): deterministic for a given sample."""
+    x = sample[np.isfinite(sample) & (sample > 0)]
+    if len(x) < 3:
+        return 1.0
+    logs = np.log(x)
+    total_log = logs.sum()
+
+    def llf(lam: float) -> float:
+        y = logs if abs(lam) < 1e-12 else np.expm1(lam * logs) / lam
+        var = y.var()
+        if not np.isfinite(var) or var <= 0:
+            return -math.inf
+        return (lam - 1) * total_log - len(x) / 2 * math.log(var)
+
+    grid = np.linspace(-5, 5, 41)
+    scores = [llf(g) for g in grid]
+    best = int(np.argmax(scores))
+    lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(60):
+        a = hi - ratio * (hi - lo)
+        b = lo + ratio * (hi - lo)
+        if llf(a) > llf(b):
+            hi = b
+        else:
+            lo = a
+    return float((lo + hi) / 2)
+
+
+def boxcox(values: np.ndarray, lam: float) -> np.ndarray:
+    """Box-Cox transform; non-positive values give NaN."""
+    out = np.full(values.shape, np.nan)
+    ok = np.isfinite(values) & (values > 0)
+    logs = np.log(values[ok])
+    out[ok] = logs if abs(lam) < 1e-12 else np.expm1(lam * logs) / lam
+    return out
+
+
+def level_lookup(column: pa.Array, levels: list[str], counts: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """For each value: its fitted count (unseen levels 0, missing values null) and its
+    level index (-1 when unseen or missing)."""
+    text = as_text(column)
+    idx = pc.index_in(text, value_set=pa.array(levels, pa.string()))
+    index = idx.fill_null(-1).to_numpy(zero_copy_only=False)
+    found = np.where(index >= 0, counts[np.maximum(index, 0)] if len(counts) else 0, 0)
+    missing = text.is_null().to_numpy(zero_copy_only=False)
+    return int_array(found, missing), index
+
+
+def text_counts(column: pa.Array, what: str) -> pa.Array:
+    """Matches of :data:`TEXT_PATTERNS` ``what`` in each string (null stays null)."""
+    return pc.count_substring_regex(as_text(column), TEXT_PATTERNS[what]).cast(pa.int64())
+
+
+def unique_word_counts(column: pa.Array) -> pa.Array:
+    """Distinct whitespace-separated words per string (case-sensitive); null stays null."""
+    text = as_text(column)
+    words = pc.utf8_split_whitespace(text)
+    parents = pc.list_parent_indices(words)
+    flat = pc.list_flatten(words)
+    table = pa.table({"row": parents, "word": flat}).filter(pc.not_equal(flat, ""))
+    counts = np.zeros(len(text), dtype=np.int64)
+    if table.num_rows:
+        grouped = table.group_by("row").aggregate([("word", "count_distinct")])
+        counts[grouped["row"].to_numpy()] = grouped["word_count_distinct"].to_numpy()
+    return int_array(counts, text.is_null().to_numpy(zero_copy_only=False))
+
+
+def calendar(stamps: pa.Array) -> dict[str, pa.Array]:
+    """Calendar parts of naive timestamps: year, month, day, dayofweek (Monday=0), hour,
+    minute, quarter, dayofyear, is_weekend, is_month_start, is_month_end (0/1)."""
+    i64 = pa.int64()
+    dow = pc.day_of_week(stamps).cast(i64)
+    day = pc.day(stamps).cast(i64)
+    next_day = pc.day(pc.add(stamps, pa.scalar(NS_PER_DAY, pa.duration("ns")))).cast(i64)
+    return {
+        "year": pc.year(stamps).cast(i64),
+        "month": pc.month(stamps).cast(i64),
+        "day": day,
+        "dayofweek": dow,
+        "hour": pc.hour(stamps).cast(i64),
+        "minute": pc.minute(stamps).cast(i64),
+        "quarter": pc.quarter(stamps).cast(i64),
+        "dayofyear": pc.day_of_year(stamps).cast(i64),
+        "is_weekend": pc.greater_equal(dow, 5).cast(i64),
+        "is_month_start": pc.equal(day, 1).cast(i64),
+        "is_month_end": pc.equal(next_day, 1).cast(i64),
+    }
+
+
+def cyclical(values: pa.Array, period: int) -> tuple[pa.Array, pa.Array]:
+    """sin and cos of ``2*pi*value/period``."""
+    x = values.to_numpy(zero_copy_only=False).astype(float) * (2 * math.pi / period)
+    return float_array(np.sin(x)), float_array(np.cos(x))
+
+
+def days_since(stamps: pa.Array, start_ns: int | None) -> pa.Array:
+    """Whole days since ``start_ns`` (floor), null when either is missing."""
+    ns = pc.cast(stamps, pa.int64()).to_numpy(zero_copy_only=False).astype(float)
+    if start_ns is None:
+        return pa.nulls(len(stamps), pa.int64())
+    return float_array(np.floor((ns - start_ns) / NS_PER_DAY)).cast(pa.int64())
+
+
+def pattern_ids(matrix: np.ndarray) -> np.ndarray:
+    """MDM 1.x missing-pattern id per row: the first 8 hex digits of the MD5 of the row's
+    0/1 indicator string, as an integer. Hashes one string per distinct pattern."""
+    if matrix.shape[1] == 0:
+        return np.zeros(matrix.shape[0], dtype=np.int64)
+    uniq, inverse = np.unique(matrix.astype(np.uint8), axis=0, return_inverse=True)
+    ids = np.array(
+        [int(hashlib.md5("".join(map(str, row)).encode()).hexdigest()[:8], 16) for row in uniq.tolist()],
+        dtype=np.int64,
+    )
+    return ids[inverse.reshape(-1)]
+
+
+def max_run(matrix: np.ndarray) -> np.ndarray:
+    """Longest run of consecutive true values along each row (loops over columns)."""
+    run = np.zeros(matrix.shape[0], dtype=np.int64)
+    best = run.copy()
+    for j in range(matrix.shape[1]):
+        run = (run + 1) * matrix[:, j]
+        best = np.maximum(best, run)
+    return best
+
+
+def pairwise_correlations(matrix: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every column pair over rows where both are present
+    (NaN when fewer than 3 rows or a constant column)."""
+    k = matrix.shape[1]
+    out = np.full((k, k), np.nan)
+    present = np.isfinite(matrix)
+    for i in range(k):
+        for j in range(i + 1, k):
+            both = present[:, i] & present[:, j]
+            if both.sum() < 3:
+                continue
+            a, b = matrix[both, i], matrix[both, j]
+            if a.std() == 0 or b.std() == 0:
+                continue
+            out[i, j] = out[j, i] = float(np.corrcoef(a, b)[0, 1])
+    return out
+
+
+def divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a / b`` with division by zero giving NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b))

@@ -1,0 +1,231 @@
+"""Writing ``<table>_features`` for a dataset: the entry point registration calls.
+
+:func:`generate_features` fits the chosen engine on the training table (``train`` or
+``data``), then writes, for every data table except ``sample_submission`` (a submission
+template with only id and target columns, nothing to featurise), the table
+``<table>_features``: the original columns followed by the engine's feature columns and
+the custom features, exactly one row per source row, in source order. Every table gets
+the same feature columns (the training table also keeps its target column).
+
+Steps, each streamed in ``performance.batch_size`` batches:
+
+1. fit on the training table;
+2. apply ``skip_list`` and the name rules (:mod:`mdm_core.features.naming`);
+3. with ``drop_constant`` on, a dry pass over train finds engine features that are all
+   null or constant there; they are dropped from every table;
+4. every table is written to ``<table>_features__tmp``; only when all are written are they
+   renamed over ``<table>_features``, so a failure never leaves partial feature tables.
+
+A feature that raises is skipped with a warning naming it (the pass restarts without it,
+so every table still gets identical columns) when ``skip_on_error`` is on, and aborts
+generation otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo
+from mdm_core.errors import MDMError
+from mdm_core.features.custom_stage import CustomStage, prepare
+from mdm_core.features.discovery import custom_producers, select_engine
+from mdm_core.features.engine import (
+    FeatureComputationError,
+    FitContext,
+    FittedFeatures,
+    SourceColumn,
+)
+from mdm_core.features.naming import NameRegistry
+from mdm_core.logging import get_logger
+from mdm_core.progress import row_progress
+
+log = get_logger(__name__)
+
+HEAD_ROWS = 1000
+TMP_SUFFIX = "__tmp"
+SKIPPED_TABLES = ("sample_submission",)
+
+
+def featurised_tables(info: DatasetInfo) -> list[TableInfo]:
+    """The data tables that get a ``_features`` table."""
+    return [t for t in info.data_tables if t.name not in SKIPPED_TABLES]
+
+
+def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_name: str | None = None) -> list[TableInfo]:
+    """Write ``<table>_features`` for every featurised table of ``info`` into ``store``
+    (an open :class:`mdm_core.storage.Store`) and return their TableInfo records
+    (``kind='features'``), in the order of ``info.tables``. See the module docstring."""
+    fe = settings.feature_engineering
+    batch_size = settings.performance.batch_size
+    choice, engine = select_engine(settings, engine_name)
+    tables = featurised_tables(info)
+    train = info.default_table
+    log.info("generating features", dataset=info.name, engine=choice.name, plugin=choice.plugin, reason=choice.reason)
+
+    train_info = info.table(train)
+    head = store.read_table(train, limit=HEAD_ROWS, batch_size=HEAD_ROWS).read_all()
+    context = FitContext(
+        table=train,
+        columns=tuple(SourceColumn(c.name, c.type) for c in train_info.columns),
+        target_column=info.target_column,
+        id_columns=tuple(info.id_columns),
+        head=head,
+        row_count=train_info.row_count,
+    )
+    with row_progress(f"Fitting features on {train}", train_info.row_count) as bar:
+        state = engine.fit(_read(store, train, batch_size, bar), context)
+
+    schemas = {t.name: store.table_schema(t.name) for t in tables}
+    originals = {n for s in schemas.values() for n in s.names}
+    names = NameRegistry(originals, fe.skip_list)
+    state = _named(state, names)
+    active = prepare(
+        custom_producers(settings, info.name),
+        {name: schema.names for name, schema in schemas.items()},
+        head,
+        names,
+        skip_on_error=fe.skip_on_error,
+    )
+    custom = CustomStage(active)
+
+    while True:
+        try:
+            if fe.drop_constant:
+                state = _drop_constant(store, train, batch_size, engine, state)
+            written = _write_all(store, tables, schemas, batch_size, engine, state, custom)
+            break
+        except FeatureComputationError as exc:
+            _drop_tmp(store, tables)
+            if not fe.skip_on_error:
+                raise MDMError(f"{exc} (feature_engineering.skip_on_error is off).") from exc
+            log.warning("feature failed; skipped", feature=exc.feature, columns=list(exc.names), error=str(exc.cause))
+            state = state.without(exc.names)
+            custom = custom.without(exc.feature)
+        except BaseException:
+            _drop_tmp(store, tables)
+            raise
+
+    for table in tables:
+        store.rename_table(table.name + "_features" + TMP_SUFFIX, table.name + "_features")
+    results = [_table_info(t, schemas[t.name], written[t.name], state, custom) for t in tables]
+    log.info("features written", dataset=info.name, tables=[r.name for r in results], features=len(state.names) + len(custom.fields))
+    return results
+
+
+def _read(store: Any, table: str, batch_size: int, bar: Any, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    for batch in store.read_table(table, columns=columns, batch_size=batch_size):
+        yield batch
+        bar.advance(batch.num_rows)
+
+
+def _named(state: FittedFeatures, names: NameRegistry) -> FittedFeatures:
+    """Drop engine features that are skipped by pattern (name, family or unit) or clash."""
+    drop = []
+    for unit in state.units:
+        unit_skipped = names.skipped(unit.family, unit.id)
+        for spec in unit.outputs:
+            if unit_skipped or not names.claim(spec.name, f"engine '{state.engine}'"):
+                drop.append(spec.name)
+    return state.without(drop) if drop else state
+
+
+def _drop_constant(store: Any, train: str, batch_size: int, engine: Any, state: FittedFeatures) -> FittedFeatures:
+    """Engine features that are all null or constant on the training table, dropped."""
+    if not state.units:
+        return state
+    tracker = _ConstantTracker(state.names)
+    with row_progress(f"Checking features on {train}", store.row_count(train)) as bar:
+        for batch in _read(store, train, batch_size, bar):
+            tracker.update(engine.transform(state, batch))
+    dropped = tracker.constant()
+    if dropped:
+        log.info("constant or all-null features dropped", count=len(dropped), features=dropped[:20])
+    return state.without(dropped)
+
+
+class _ConstantTracker:
+    """Per column: whether it has seen a null, a value, and more than one value."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.nulls = dict.fromkeys(names, 0)
+        self.rows = 0
+        self.first: dict[str, Any] = {}
+        self.varies: set[str] = set()
+
+    def update(self, batch: pa.RecordBatch) -> None:
+        self.rows += batch.num_rows
+        for name in self.names:
+            if name in self.varies:
+                continue
+            column = batch.column(name)
+            self.nulls[name] += column.null_count
+            if column.null_count == len(column):
+                continue
+            bounds = pc.min_max(column)
+            low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            first = self.first.setdefault(name, low)
+            if low != high or low != first:
+                self.varies.add(name)
+
+    def constant(self) -> list[str]:
+        """Columns with a single value (nulls count as a value) or only nulls."""
+        out = []
+        for name in self.names:
+            if name in self.varies:
+                continue
+            nulls = self.nulls[name]
+            if nulls == self.rows or nulls == 0:
+                out.append(name)
+        return out
+
+
+def _write_all(
+    store: Any,
+    tables: list[TableInfo],
+    schemas: dict[str, pa.Schema],
+    batch_size: int,
+    engine: Any,
+    state: FittedFeatures,
+    custom: CustomStage,
+) -> dict[str, int]:
+    written = {}
+    for table in tables:
+        source = schemas[table.name]
+        schema = pa.schema(list(source) + list(state.schema()) + custom.fields)
+
+        def batches(name: str = table.name, bar: Any = None) -> Iterator[pa.RecordBatch]:
+            for batch in _read(store, name, batch_size, bar):
+                features = engine.transform(state, batch) if state.units else None
+                arrays = list(batch.columns)
+                if features is not None:
+                    arrays += list(features.columns)
+                arrays += custom.compute(batch)
+                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+        with row_progress(f"Features for {table.name}", table.row_count) as bar:
+            rows = store.write_table(table.name + "_features" + TMP_SUFFIX, schema, batches(bar=bar), replace=True)
+        if rows != store.row_count(table.name):
+            raise MDMError(f"Features for table '{table.name}' have {rows} rows, expected {store.row_count(table.name)}.")
+        written[table.name] = rows
+    return written
+
+
+def _drop_tmp(store: Any, tables: list[TableInfo]) -> None:
+    for table in tables:
+        store.drop_table(table.name + "_features" + TMP_SUFFIX)
+
+
+def _table_info(table: TableInfo, source: pa.Schema, rows: int, state: FittedFeatures, custom: CustomStage) -> TableInfo:
+    kinds = table.column_types()
+    columns = [ColumnInfo(f.name, kinds.get(f.name, _kind(f.type)), str(f.type)) for f in source]
+    columns += [ColumnInfo(f.name, _kind(f.type), str(f.type)) for f in list(state.schema()) + custom.fields]
+    return TableInfo(name=table.name + "_features", kind="features", row_count=rows, columns=columns)
+
+
+def _kind(typ: pa.DataType) -> str:
+    return "categorical" if pa.types.is_string(typ) else "numeric"

@@ -1,0 +1,1 @@
+"""The ``legacy`` feature engine: MDM 1.x feature columns, computed on the whole table."""

@@ -1,0 +1,68 @@
+"""1.x categorical features, with levels counted on the whole training table.
+
+Per column ``c``: ``c_frequency`` (train count of the value; unseen values 0),
+``c_frequency_ratio`` (count / train rows), one-hot ``c_<value>`` for every level when
+there are at most 50 (levels in sorted order, as ``pandas.get_dummies``), ``c_is_rare``
+(train ratio below 1%) and ``c_nunique_chars``, which in 1.x was (despite its name) the
+length of the value as text (missing values 0).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mdm_core.features import ops
+from mdm_core.features.engine import FeatureSpec, FeatureUnit, FitContext
+from mdm_core.features.fitting import as_text
+from mdm_core.features.profile import TableProfile
+
+FAMILY = "categorical"
+MAX_ONE_HOT = 50
+RARE_RATIO = 0.01
+
+
+def plan(profile: TableProfile, context: FitContext, fe) -> list[FeatureUnit]:
+    if not fe.categorical.enabled:
+        return []
+    units = []
+    for column in context.feature_columns("categorical"):
+        c = column.name
+        levels, counts = profile.categorical[c].levels()
+        if not levels:
+            continue
+        rows = max(profile.rows, 1)
+        onehot = sorted(levels) if len(levels) <= MAX_ONE_HOT else []
+        rare = [lvl for lvl, n in zip(levels, counts, strict=True) if n / rows < RARE_RATIO]
+        outputs = [
+            FeatureSpec(f"{c}_frequency", FAMILY, (c,), "int64"),
+            FeatureSpec(f"{c}_frequency_ratio", FAMILY, (c,), "float64"),
+        ]
+        outputs += [FeatureSpec(f"{c}_{lvl}", FAMILY, (c,), "int64") for lvl in onehot]
+        outputs += [
+            FeatureSpec(f"{c}_is_rare", FAMILY, (c,), "int64"),
+            FeatureSpec(f"{c}_nunique_chars", FAMILY, (c,), "int64"),
+        ]
+        params = {"levels": levels, "counts": counts, "rows": rows, "onehot": onehot, "rare": rare}
+        units.append(FeatureUnit(f"{FAMILY}:{c}", FAMILY, "categorical", (c,), tuple(outputs), params))
+    return units
+
+
+def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
+    c = unit.sources[0]
+    prm = unit.params
+    text = as_text(batch.column(c))
+    count, _ = ops.level_lookup(text, prm["levels"], prm["counts"])
+    out = {
+        f"{c}_frequency": count,
+        f"{c}_frequency_ratio": pc.divide(count.cast(pa.float64()), float(prm["rows"])),
+    }
+    for level in prm["onehot"]:
+        out[f"{c}_{level}"] = pc.fill_null(pc.equal(text, level), False).cast(pa.int64())
+    rare = pc.is_in(text, value_set=pa.array(prm["rare"], pa.string()))
+    out[f"{c}_is_rare"] = pc.fill_null(rare, False).cast(pa.int64())
+    out[f"{c}_nunique_chars"] = pc.utf8_length(pc.fill_null(text, "")).cast(pa.int64())
+    return out
+
+
+OPS = {"categorical": compute}
