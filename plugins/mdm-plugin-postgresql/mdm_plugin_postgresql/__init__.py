@@ -1,0 +1,1 @@
+"""MDM storage backend on PostgreSQL."""
