@@ -7,6 +7,7 @@ and is removed on failure (and, if a process was killed, by the next registratio
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -22,7 +23,8 @@ from mdm_core.storage import StoreRef
 
 METADATA_FILE = "dataset.yaml"
 STAGING_DIR = ".staging"
-STALE_STAGING_SECONDS = 6 * 3600
+OWNER_FILE = "owner.json"
+ORPHAN_GRACE_SECONDS = 60
 
 
 class Catalog:
@@ -42,8 +44,8 @@ class Catalog:
     def exists(self, name: str) -> bool:
         return (self.folder(name) / METADATA_FILE).is_file()
 
-    def load(self, name: str) -> DatasetInfo:
-        path = self.folder(name) / METADATA_FILE
+    def load(self, name: str, folder: Path | None = None) -> DatasetInfo:
+        path = (folder or self.folder(name)) / METADATA_FILE
         if not path.is_file():
             known = ", ".join(self.names()) or "none registered"
             raise DatasetNotFound(f"Dataset '{name}' not found (known: {known}).")
@@ -72,28 +74,40 @@ class Catalog:
     def list(self) -> list[DatasetInfo]:
         return [self.load(name) for name in self.names()]
 
-    def new_staging(self, name: str) -> tuple[Path, StoreRef]:
-        """A fresh staging folder and the store ref to build the dataset in."""
-        self.clean_stale_staging()
+    def new_staging(self, name: str, backend: str, *, replaces: DatasetInfo | None = None) -> tuple[Path, StoreRef]:
+        """A fresh staging folder and the store ref to build the dataset in. The folder
+        records its owner (pid, backend, store key) so a killed run can be reclaimed;
+        with ``replaces`` it holds a dataset set aside during ``--force``, whose metadata
+        is kept beside it so it can be restored."""
         token = secrets.token_hex(4)
-        folder = self.root / STAGING_DIR / f"{normalize_name(name)}-{token}"
+        role = "replaced" if replaces else "new"
+        folder = self.root / STAGING_DIR / f"{normalize_name(name)}-{role}-{token}"
         folder.mkdir(parents=True)
-        return folder, StoreRef(f"stage_{token}", folder)
+        ref = StoreRef(f"{'old' if replaces else 'stage'}_{token}", folder)
+        owner = {"pid": os.getpid(), "backend": backend, "key": ref.key, "replaces": replaces.name if replaces else None}
+        if replaces is not None:
+            self.save(replaces, folder)
+        (folder / OWNER_FILE).write_text(json.dumps(owner), encoding="utf-8")
+        return folder, ref
 
-    def clean_stale_staging(self, max_age: float = STALE_STAGING_SECONDS) -> None:
-        """Remove staging folders left by killed processes (older than ``max_age``)."""
+    def abandoned_staging(self) -> list[tuple[Path, dict, StoreRef]]:
+        """Staging folders whose owning process is gone: (folder, owner record, store ref)."""
         staging = self.root / STAGING_DIR
         if not staging.is_dir():
-            return
-        now = time.time()
-        for entry in staging.iterdir():
+            return []
+        found = []
+        for folder in staging.iterdir():
             try:
-                if now - entry.stat().st_mtime > max_age:
-                    shutil.rmtree(entry, ignore_errors=True)
-            except FileNotFoundError:
+                owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                owner = {}
+            pid = owner.get("pid")
+            if isinstance(pid, int) and _alive(pid):
                 continue
-        if not any(staging.iterdir()):
-            staging.rmdir()
+            if not owner and time.time() - folder.stat().st_mtime < ORPHAN_GRACE_SECONDS:
+                continue  # being created right now
+            found.append((folder, owner, StoreRef(owner.get("key", "stage_unknown"), folder)))
+        return found
 
     def discard_staging(self, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
@@ -107,3 +121,13 @@ class Catalog:
         folder = self.folder(name)
         (folder / METADATA_FILE).unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -8,7 +8,6 @@ left behind. ``force`` replaces an existing dataset only after the new one is co
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from mdm_core.datasets.models import (
     normalize_problem_type,
 )
 from mdm_core.datasets.readers import SourceReader
-from mdm_core.errors import DatasetError, StorageError
+from mdm_core.errors import DatasetError, MDMError, StorageError
 from mdm_core.logging import get_logger
 from mdm_core.progress import RowProgress, row_progress
 from mdm_core.storage import StorageBackend, Store, StoreRef, get_backend
@@ -86,7 +85,8 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     backend_name = request.backend or settings.database.default_backend
     backend = get_backend(backend_name, settings)
 
-    staging_folder, staging_ref = catalog.new_staging(name)
+    reclaim_abandoned(catalog, settings)
+    staging_folder, staging_ref = catalog.new_staging(name, backend_name)
     try:
         with backend.create_store(staging_ref) as store:
             results = {
@@ -107,6 +107,28 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     catalog.discard_staging(staging_folder)
     log.info("registered dataset", dataset=name, backend=backend_name, tables=[t.name for t in info.tables])
     return info
+
+
+def reclaim_abandoned(catalog: Catalog, settings: Settings) -> None:
+    """Clean up after registrations that were killed: a new dataset's staging store is
+    dropped; a dataset set aside by ``--force`` is put back if nothing replaced it."""
+    for folder, owner, ref in catalog.abandoned_staging():
+        backend_name = owner.get("backend")
+        replaced = owner.get("replaces")
+        try:
+            backend = get_backend(backend_name, settings) if backend_name else None
+            if backend is not None and replaced and not catalog.exists(replaced):
+                old = catalog.load(replaced, folder)
+                _restore(catalog, _Aside(old, backend, ref), catalog.store_ref(replaced))
+                log.warning("restored a dataset set aside by an interrupted --force", dataset=replaced)
+                continue
+            if backend is not None:
+                backend.drop_store(ref)
+        except MDMError as exc:
+            log.warning("could not clean abandoned staging work", folder=str(folder), error=str(exc))
+            continue
+        log.info("removed abandoned staging work", folder=str(folder))
+        catalog.discard_staging(folder)
 
 
 def _main_table(discovered: Discovered) -> str:
@@ -241,7 +263,7 @@ def _commit(catalog: Catalog, backend: StorageBackend, staging_ref: StoreRef, in
         raise
     if aside is not None:
         aside.backend.drop_store(aside.ref)
-        shutil.rmtree(aside.ref.folder, ignore_errors=True)
+        catalog.discard_staging(aside.ref.folder)
 
 
 @attrs.frozen
@@ -254,10 +276,7 @@ class _Aside:
 def _set_aside(catalog: Catalog, name: str, settings: Settings) -> _Aside:
     old = catalog.load(name)
     old_backend = get_backend(old.backend, settings)
-    token = secrets.token_hex(4)
-    folder = catalog.root / ".staging" / f"{name}-replaced-{token}"
-    folder.mkdir(parents=True)
-    aside_ref = StoreRef(f"old_{token}", folder)
+    folder, aside_ref = catalog.new_staging(name, old.backend, replaces=old)
     try:
         old_backend.move_store(catalog.store_ref(name), aside_ref)
     except StorageError:
@@ -272,4 +291,4 @@ def _restore(catalog: Catalog, aside: _Aside, final_ref: StoreRef) -> None:
     final_ref.folder.mkdir(parents=True, exist_ok=True)
     aside.backend.move_store(aside.ref, final_ref)
     catalog.save(aside.info)
-    shutil.rmtree(aside.ref.folder, ignore_errors=True)
+    catalog.discard_staging(aside.ref.folder)
