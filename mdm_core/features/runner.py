@@ -198,21 +198,32 @@ def _write_all(
         source = schemas[table.name]
         schema = pa.schema(list(source) + list(state.schema()) + custom.fields)
 
-        def batches(name: str = table.name, bar: Any = None) -> Iterator[pa.RecordBatch]:
-            for batch in _read(store, name, batch_size, bar):
-                features = engine.transform(state, batch) if state.units else None
-                arrays = list(batch.columns)
-                if features is not None:
-                    arrays += list(features.columns)
-                arrays += custom.compute(batch)
-                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-
         with row_progress(f"Features for {table.name}", table.row_count) as bar:
-            rows = store.write_table(table.name + "_features" + TMP_SUFFIX, schema, batches(bar=bar), replace=True)
+            stream = _feature_batches(store, table.name, schema, batch_size, engine, state, custom, bar)
+            rows = store.write_table(table.name + "_features" + TMP_SUFFIX, schema, stream, replace=True)
         if rows != store.row_count(table.name):
             raise MDMError(f"Features for table '{table.name}' have {rows} rows, expected {store.row_count(table.name)}.")
         written[table.name] = rows
     return written
+
+
+def _feature_batches(
+    store: Any,
+    table: str,
+    schema: pa.Schema,
+    batch_size: int,
+    engine: Any,
+    state: FittedFeatures,
+    custom: CustomStage,
+    bar: Any,
+) -> Iterator[pa.RecordBatch]:
+    """Original columns followed by engine and custom features, batch by batch."""
+    for batch in _read(store, table, batch_size, bar):
+        arrays = list(batch.columns)
+        if state.units:
+            arrays += list(engine.transform(state, batch).columns)
+        arrays += custom.compute(batch)
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _drop_tmp(store: Any, tables: list[TableInfo]) -> None:

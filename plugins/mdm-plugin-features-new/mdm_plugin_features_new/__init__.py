@@ -1,0 +1,1 @@
+"""The ``new`` feature engine (the default): configurable families, streamed fit/transform."""

@@ -1,0 +1,75 @@
+"""Categorical family of the new engine (``feature_engineering.categorical.*``).
+
+Per column ``c``: ``frequency`` gives ``c__count`` (train count of the value, 0 when unseen;
+1.x ``c_frequency``) and ``c__freq`` (count / train rows; ``c_frequency_ratio``);
+``one_hot`` gives ``c__is_<level>`` for the ``max_one_hot_levels`` most frequent train
+levels (ties by value; ``c_<level>``); ``rare`` gives ``c__is_rare`` (train share below
+``rare_threshold``, unseen levels included; ``c_is_rare``). Missing values give null
+counts and 0 flags.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mdm_core.features import ops
+from mdm_core.features.engine import FeatureUnit, FitContext
+from mdm_core.features.fitting import as_text
+from mdm_core.features.profile import TableProfile
+from mdm_plugin_features_new.naming import Namer
+
+
+def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[FeatureUnit]:
+    cfg = fe.categorical
+    if not cfg.enabled:
+        return []
+    units = []
+    for column in context.feature_columns("categorical"):
+        c = column.name
+        levels, counts = profile.categorical[c].levels()
+        if not levels:
+            continue
+        rows = max(profile.rows, 1)
+        names: dict[str, tuple[str, str | None]] = {}
+        specs = []
+        if cfg.frequency:
+            for key, legacy, dtype in (("count", "frequency", "int64"), ("freq", "frequency_ratio", "float64")):
+                spec = namer.spec("categorical", c, key, legacy, dtype)
+                names[spec.name] = (key, None)
+                specs.append(spec)
+        if cfg.one_hot:
+            for level in levels[: max(cfg.max_one_hot_levels, 0)]:
+                spec = namer.spec("categorical", c, f"is_{level}", level, "int64")
+                names[spec.name] = ("level", level)
+                specs.append(spec)
+        frequent = [lvl for lvl, n in zip(levels, counts, strict=True) if n / rows >= cfg.rare_threshold]
+        if cfg.rare:
+            spec = namer.spec("categorical", c, "is_rare", "is_rare", "int64")
+            names[spec.name] = ("rare", None)
+            specs.append(spec)
+        if specs:
+            params = {"levels": levels, "counts": counts, "rows": rows, "frequent": frequent, "names": names}
+            units.append(FeatureUnit(f"categorical:{c}", "categorical", "categorical", (c,), tuple(specs), params))
+    return units
+
+
+def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
+    prm = unit.params
+    text = as_text(batch.column(unit.sources[0]))
+    count, _ = ops.level_lookup(text, prm["levels"], prm["counts"])
+    out = {}
+    for name, (key, level) in prm["names"].items():
+        if key == "count":
+            out[name] = count
+        elif key == "freq":
+            out[name] = pc.divide(count.cast(pa.float64()), float(prm["rows"]))
+        elif key == "level":
+            out[name] = pc.fill_null(pc.equal(text, level), False).cast(pa.int64())
+        elif key == "rare":
+            common = pc.is_in(text, value_set=pa.array(prm["frequent"], pa.string()))
+            out[name] = pc.if_else(text.is_null(), 0, pc.invert(common).cast(pa.int64()))
+    return out
+
+
+OPS = {"categorical": compute}

@@ -1,0 +1,80 @@
+"""Temporal family of the new engine (``feature_engineering.temporal.*``).
+
+Per datetime column ``c``: every name in ``components`` as ``c__<part>`` (year, month,
+day, dayofweek with Monday = 0, hour, minute, quarter, dayofyear, is_weekend,
+is_month_start, is_month_end; 1.x names ``c_<part>`` except for minute, quarter and
+dayofyear, which 1.x did not have); ``cyclical`` adds ``c__month_sin/cos``,
+``c__hour_sin/cos`` (1.x ``c_month_sin``...) and ``c__dayofweek_sin/cos``;
+``elapsed_days`` adds ``c__days_since_start`` (whole days since train's earliest value;
+``c_days_since_start``). Text dates are parsed as ISO 8601 when the table's first values
+all are, else value by value; time zones are converted to UTC.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from mdm_core.features import ops
+from mdm_core.features.engine import FeatureUnit, FitContext
+from mdm_core.features.fitting import to_timestamps
+from mdm_core.features.profile import TableProfile
+from mdm_plugin_features_new.naming import Namer
+
+PARTS = ("year", "month", "day", "dayofweek", "hour", "minute", "quarter", "dayofyear",
+         "is_weekend", "is_month_start", "is_month_end")
+NO_LEGACY = {"minute", "quarter", "dayofyear"}
+CYCLES = (("month", 12, True), ("hour", 24, True), ("dayofweek", 7, False))
+
+
+def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[FeatureUnit]:
+    cfg = fe.temporal
+    if not cfg.enabled:
+        return []
+    unknown = [p for p in cfg.components if p not in PARTS]
+    if unknown:
+        raise ValueError(f"feature_engineering.temporal.components: unknown {unknown}; use {list(PARTS)}")
+    units = []
+    for column in context.feature_columns("datetime"):
+        c = column.name
+        if profile.datetime_min[c] is None:
+            continue
+        names: dict[str, tuple[str, str]] = {}
+        specs = []
+        for part in cfg.components:
+            spec = namer.spec("temporal", c, part, None if part in NO_LEGACY else part, "int64")
+            names[spec.name] = ("part", part)
+            specs.append(spec)
+        if cfg.cyclical:
+            for part, _period, has_legacy in CYCLES:
+                for fn in ("sin", "cos"):
+                    spec = namer.spec("temporal", c, f"{part}_{fn}", f"{part}_{fn}" if has_legacy else None, "float64")
+                    names[spec.name] = (fn, part)
+                    specs.append(spec)
+        if cfg.elapsed_days:
+            spec = namer.spec("temporal", c, "days_since_start", "days_since_start", "int64")
+            names[spec.name] = ("elapsed", "")
+            specs.append(spec)
+        if specs:
+            params = {"mode": profile.datetime_modes[c], "start": profile.datetime_min[c], "names": names}
+            units.append(FeatureUnit(f"temporal:{c}", "temporal", "temporal", (c,), tuple(specs), params))
+    return units
+
+
+def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
+    prm = unit.params
+    stamps = to_timestamps(batch.column(unit.sources[0]), prm["mode"])
+    parts = ops.calendar(stamps)
+    periods = {part: period for part, period, _ in CYCLES}
+    out = {}
+    for name, (key, part) in prm["names"].items():
+        if key == "part":
+            out[name] = parts[part]
+        elif key in ("sin", "cos"):
+            sin, cos = ops.cyclical(parts[part], periods[part])
+            out[name] = sin if key == "sin" else cos
+        else:
+            out[name] = ops.days_since(stamps, prm["start"])
+    return out
+
+
+OPS = {"temporal": compute}
