@@ -1,0 +1,1 @@
+"""Example custom features for MDM (flights-style data)."""
