@@ -93,6 +93,28 @@ def sample_table(rows: int = 12) -> pa.Table:
     return pa.table(arrays)
 
 
+def extra_types_table() -> pa.Table:
+    """Arrow types beyond :data:`SUPPORTED_TYPES` that the bundled backends also keep
+    exactly: unsigned integers (uint64 at its maximum), large strings, dictionaries,
+    binary, decimals, times, durations and other timestamp units."""
+    import decimal
+
+    return pa.table({
+        "uint8": pa.array([0, 255, None], pa.uint8()),
+        "uint16": pa.array([0, 65535, None], pa.uint16()),
+        "uint32": pa.array([0, 2**32 - 1, None], pa.uint32()),
+        "uint64": pa.array([0, 2**64 - 1, None], pa.uint64()),
+        "large_string": pa.array(["a", "é\n😀", None], pa.large_string()),
+        "dictionary": pa.array(["x", "y", None]).dictionary_encode(),
+        "binary": pa.array([b"", b"\x00\xff", None], pa.binary()),
+        "decimal": pa.array([decimal.Decimal("1.25"), decimal.Decimal("-99999.99"), None], pa.decimal128(7, 2)),
+        "time": pa.array([dt.time(0, 0), dt.time(23, 59, 59, 999999), None], pa.time64("us")),
+        "duration": pa.array([0, -5_000_000, None], pa.duration("us")),
+        "timestamp_s": pa.array([0, 1_700_000_000, None], pa.timestamp("s")),
+        "timestamp_ns_tz": pa.array([0, 1_700_000_000_123_456_000, None], pa.timestamp("ns", tz="Asia/Tokyo")),
+    })
+
+
 def nan_to_null(table: pa.Table) -> pa.Table:
     """``table`` with every floating-point NaN replaced by NULL (what SQLite stores)."""
     import pyarrow.compute as pc

@@ -22,12 +22,27 @@ def check_supported(schema: pa.Schema) -> None:
             raise StorageError(f"Column {field.name!r} has nested type {field.type}, which MDM does not store.")
 
 
+def ingest_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema DuckDB scans: durations become int64 (DuckDB would turn them into
+    INTERVAL, which does not map back to a duration), everything else is unchanged."""
+    return pa.schema([
+        pa.field(f.name, pa.int64()) if pa.types.is_duration(f.type) else f for f in schema
+    ])
+
+
+def encode_batch(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
+    """Cast ``batch`` to the ingest schema ``target``."""
+    return batch if batch.schema == target else batch.cast(target)
+
+
 def conform_column(column: pa.Array, typ: pa.DataType) -> pa.Array:
     """Cast ``column`` as returned by DuckDB to the written type ``typ``."""
     if column.type == typ:
         return column
     if pa.types.is_null(typ):
         return pa.nulls(len(column))
+    if pa.types.is_duration(typ):
+        return pc.cast(column, pa.int64()).cast(typ)
     if pa.types.is_dictionary(typ):
         values = conform_column(column, typ.value_type)
         encoded = pc.dictionary_encode(values)

@@ -20,7 +20,12 @@ import pyarrow as pa
 from mdm_core.errors import StorageError
 from mdm_core.storage import BaseStore, HealthReport, StoreRef, check_filter, quote_identifier
 from mdm_plugin_duckdb import database
-from mdm_plugin_duckdb.arrow_types import check_supported, conform_batch
+from mdm_plugin_duckdb.arrow_types import (
+    check_supported,
+    conform_batch,
+    encode_batch,
+    ingest_schema,
+)
 
 DB_FILE = "dataset.duckdb"
 SCHEMA_TABLE = "_mdm_schema"
@@ -89,6 +94,7 @@ class DuckDBStore(BaseStore):
             raise StorageError(f"Table '{name}' already exists.")
         check_supported(schema)
         _check_unique_names(schema)
+        scanned = ingest_schema(schema)
         written = 0
         failure: list[BaseException] = []
 
@@ -98,10 +104,8 @@ class DuckDBStore(BaseStore):
                 for batch in batches:
                     if batch.schema.names != schema.names:
                         raise StorageError(f"Batch columns {batch.schema.names} do not match table '{name}'.")
-                    if batch.schema != schema:
-                        batch = batch.cast(schema)
                     written += batch.num_rows
-                    yield batch
+                    yield encode_batch(batch, scanned)
             except BaseException as exc:
                 failure.append(exc)
                 raise
@@ -113,7 +117,7 @@ class DuckDBStore(BaseStore):
         try:
             con.execute(f"DROP TABLE IF EXISTS {table}")
             if len(schema):
-                con.register(view, pa.RecordBatchReader.from_batches(schema, checked()))
+                con.register(view, pa.RecordBatchReader.from_batches(scanned, checked()))
                 try:
                     con.execute(f"CREATE TABLE {table} AS SELECT * FROM {quote_identifier(view)}")
                 finally:
