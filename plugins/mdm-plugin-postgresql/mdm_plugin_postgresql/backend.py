@@ -336,6 +336,12 @@ class PostgreSQLBackend:
     def pool(self) -> ConnectionPool:
         """The psycopg pool: ``pool_size`` connections kept, up to ``max_overflow`` more."""
         if self._pool is None:
+            # One direct connection first: an unreachable server fails now with libpq's
+            # reason instead of the pool retrying until its timeout.
+            try:
+                psycopg.connect(self.target.conninfo).close()
+            except psycopg.Error as exc:
+                raise self.unavailable(exc) from None
             size = max(int(self.settings.pool_size), 1)
             pool = ConnectionPool(
                 self.target.conninfo,
