@@ -128,7 +128,7 @@ def _named(state: FittedFeatures, names: NameRegistry) -> FittedFeatures:
     for unit in state.units:
         unit_skipped = names.skipped(unit.family, unit.id)
         for spec in unit.outputs:
-            if unit_skipped or not names.claim(spec.name, f"engine '{state.engine}'"):
+            if unit_skipped or names.skipped(spec.family) or not names.claim(spec.name, f"engine '{state.engine}'"):
                 drop.append(spec.name)
     return state.without(drop) if drop else state
 
