@@ -2,7 +2,8 @@
 
 The sample is the first rows of a CSV/Parquet file the user names (column kinds detected
 the way registration does), or a built-in deterministic table with every column kind
-and missing values, plus a float column for each input column custom features declare.
+and missing values, plus a column of integer-valued floats (1..2399) for each input column custom features
+declare.
 Each engine is fitted on the sample and applied to it in two batches; each custom feature
 is probed and computed. Results are :class:`CheckResult` rows: ``ok``, ``failed`` (with
 the error) or ``not applicable`` (a custom feature whose inputs the sample lacks).
@@ -52,7 +53,7 @@ def synthetic_sample(rows: int, extra_numeric: list[str]) -> tuple[pa.Table, dic
              "when": "datetime", "note": "text", "target": "numeric"}
     for name in extra_numeric:
         if name not in data:
-            data[name] = pa.array(rng.uniform(1, 10, rows))
+            data[name] = pa.array(rng.integers(1, 2400, rows).astype(float))
             kinds[name] = "numeric"
     return pa.table(data), kinds
 
