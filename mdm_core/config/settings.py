@@ -51,7 +51,7 @@ class DatabaseSettings:
 
 @attrs.frozen
 class PerformanceSettings:
-    batch_size: int = 50000
+    batch_size: int = 10000
     max_workers: int = 2
 
 
