@@ -163,7 +163,7 @@ def test_compatibility_mode_emits_legacy_names(home, tmp_path, flights_tables):
     compat_names = {c.name for c in compat[0].columns}
     assert {"distance__log1p", "carrier__count", "dep_delay__zscore"} <= plain_names
     assert {"distance_log", "carrier_frequency", "dep_delay_zscore", "time_hour_hour"} <= compat_names
-    assert "time_hour__dayofyear" in compat_names  # no 1.x equivalent: keeps the new name
+    assert "time_hour__dayofweek_sin" in compat_names  # no 1.x equivalent: keeps the new name
 
 
 def test_family_switches_are_honoured(home, tmp_path, flights_tables):
@@ -174,13 +174,14 @@ def test_family_switches_are_honoured(home, tmp_path, flights_tables):
         home, tmp_path, tables, FLIGHT_KINDS, "arr_delay", engine="new",
         temporal=attrs.evolve(fe.temporal, components=["hour"], cyclical=False, elapsed_days=False),
         interactions=attrs.evolve(fe.interactions, enabled=False),
-        categorical=attrs.evolve(fe.categorical, max_one_hot_levels=2, rare=False),
+        categorical=attrs.evolve(fe.categorical, max_one_hot_levels=3, rare=False),
         skip_list=["distance__*", "binning"],
     )
     names = [c.name for c in result[0].columns]
     assert [n for n in names if n.startswith("time_hour__")] == ["time_hour__hour"]
     assert not any("__plus__" in n for n in names)
-    assert len([n for n in names if n.startswith("carrier__is_")]) == 2
+    assert sorted(n for n in names if n.startswith("origin__is_")) == ["origin__is_EWR", "origin__is_JFK", "origin__is_LGA"]
+    assert not [n for n in names if n.startswith("carrier__is_")]  # 16 levels > max_one_hot_levels
     assert not any(n.startswith("distance__") for n in names)
     assert not any("__bin_" in n for n in names)
 

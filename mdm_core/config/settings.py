@@ -68,8 +68,7 @@ class TemporalFeatureSettings:
 
     enabled: bool = True
     components: list[str] = attrs.Factory(
-        lambda: ["year", "month", "day", "dayofweek", "hour", "quarter", "dayofyear",
-                 "is_weekend", "is_month_start", "is_month_end"]
+        lambda: ["year", "month", "day", "dayofweek", "hour", "is_weekend"]
     )
     cyclical: bool = True
     elapsed_days: bool = True
@@ -95,7 +94,7 @@ class NumericFeatureSettings:
     log: bool = True
     sqrt: bool = False
     zscore: bool = True
-    percentile: bool = True
+    percentile: bool = False
     div_mean: bool = False
     outliers: bool = True
     outlier_iqr_multiplier: float = 1.5
@@ -107,7 +106,7 @@ class BinningFeatureSettings:
 
     enabled: bool = True
     n_bins: int = 10
-    equal_width: bool = True
+    equal_width: bool = False
     quantile: bool = True
 
 

@@ -2,8 +2,8 @@
 
 Per column ``c``: ``frequency`` gives ``c__count`` (train count of the value, 0 when unseen;
 1.x ``c_frequency``) and ``c__freq`` (count / train rows; ``c_frequency_ratio``);
-``one_hot`` gives ``c__is_<level>`` for the ``max_one_hot_levels`` most frequent train
-levels (ties by value; ``c_<level>``); ``rare`` gives ``c__is_rare`` (train share below
+``one_hot`` gives ``c__is_<level>`` for every train level (by decreasing count, ties by
+value; ``c_<level>``) of columns with at most ``max_one_hot_levels`` levels; ``rare`` gives ``c__is_rare`` (train share below
 ``rare_threshold``, unseen levels included; ``c_is_rare``). Missing values give null
 counts and 0 flags.
 """
@@ -38,8 +38,8 @@ def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[F
                 spec = namer.spec("categorical", c, key, legacy, dtype)
                 names[spec.name] = (key, None)
                 specs.append(spec)
-        if cfg.one_hot:
-            for level in levels[: max(cfg.max_one_hot_levels, 0)]:
+        if cfg.one_hot and len(levels) <= cfg.max_one_hot_levels:
+            for level in levels:
                 spec = namer.spec("categorical", c, f"is_{level}", level, "int64")
                 names[spec.name] = ("level", level)
                 specs.append(spec)
