@@ -42,6 +42,7 @@ from mdm_plugin_postgresql.arrow_types import (
     physical_names,
 )
 from mdm_plugin_postgresql.connection import Target
+from mdm_plugin_postgresql.prefetch import prefetch
 
 SCHEMA_TABLE = "_mdm_schema"
 INTERNAL_TABLES = {SCHEMA_TABLE, "_metadata", "_columns", "_statistics"}
@@ -167,7 +168,7 @@ class PostgreSQLStore(BaseStore):
         def encoded() -> Iterator[pa.RecordBatch]:
             nonlocal written
             try:
-                for batch in batches:
+                for batch in prefetch(batches):
                     if batch.schema.names != schema.names:
                         raise StorageError(f"Batch columns {batch.schema.names} do not match table '{name}'.")
                     order = pa.array(np.arange(written, written + batch.num_rows, dtype=np.int64))
