@@ -47,9 +47,9 @@ def integration(session: nox.Session) -> None:
 
 @nox.session
 def postgres(session: nox.Session) -> None:
-    """Only the tests that need a real PostgreSQL server."""
+    """Only the tests that need a real PostgreSQL server (CI=true: fail, never skip)."""
     session.install("-r", "requirements-dev.txt")
-    session.run("pytest", "-m", "postgres", *session.posargs)
+    session.run("pytest", "-m", "postgres", *session.posargs, env={"CI": "true"})
 
 
 @nox.session

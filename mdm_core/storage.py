@@ -137,12 +137,22 @@ def checksum_batches(batches: Iterable[pa.RecordBatch]) -> str:
     for batch in batches:
         if batch.num_rows == 0:
             continue
-        frame = batch.to_pandas(types_mapper=pd.ArrowDtype)
-        frame.columns = [str(i) for i in range(frame.shape[1])]
-        hashed = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+        frame = pd.DataFrame({str(i): _hash_input(column) for i, column in enumerate(batch.columns)})
+        hashed = pd.util.hash_pandas_object(frame, index=False)
         total = (total + int(hashed.to_numpy().sum(dtype="uint64"))) & mask
         rows += batch.num_rows
     return f"{rows}:{total:016x}"
+
+
+def _hash_input(column: pa.Array):
+    """A pandas Series whose hash depends only on the values: text for most types, raw
+    ``bytes`` objects for binary columns (arbitrary bytes are not valid text)."""
+    import pandas as pd
+
+    typ = column.type
+    if pa.types.is_binary(typ) or pa.types.is_large_binary(typ) or pa.types.is_fixed_size_binary(typ):
+        return pd.Series(column.to_numpy(zero_copy_only=False), dtype=object)
+    return column.to_pandas(types_mapper=pd.ArrowDtype).astype("string")
 
 
 class BaseStore:

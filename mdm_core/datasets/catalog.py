@@ -37,9 +37,17 @@ class Catalog:
     def folder(self, name: str) -> Path:
         return self.root / normalize_name(name)
 
-    def store_ref(self, name: str) -> StoreRef:
+    def store_ref(self, info: DatasetInfo) -> StoreRef:
+        """Where ``info``'s store lives: its folder, and the engine-side key recorded at
+        registration (schema suffix for server engines)."""
+        return StoreRef(info.store.get("key", info.name), self.folder(info.name))
+
+    def new_store_ref(self, name: str) -> StoreRef:
+        """A store ref for a new registration: the key is unique per registration, so
+        homes sharing one database server never collide, and a replacement never meets
+        the store it replaces."""
         normalized = normalize_name(name)
-        return StoreRef(normalized, self.root / normalized)
+        return StoreRef(f"{normalized}_{secrets.token_hex(4)}", self.root / normalized)
 
     def exists(self, name: str) -> bool:
         return (self.folder(name) / METADATA_FILE).is_file()

@@ -84,7 +84,7 @@ class MDMClient:
     def remove_dataset(self, name: str) -> DatasetInfo:
         """Drop the dataset's store and folder; returns what was removed."""
         info = self.catalog.load(name)
-        self._backend(info.backend).drop_store(self.catalog.store_ref(info.name))
+        self._backend(info.backend).drop_store(self.catalog.store_ref(info))
         self.catalog.remove_folder(info.name)
         return info
 
@@ -92,7 +92,7 @@ class MDMClient:
     def open_store(self, name: str, *, read_only: bool = True) -> Store:
         """The dataset's store, open (close it, or use ``with``)."""
         info = self.catalog.load(name)
-        return self._backend(info.backend).open_store(self.catalog.store_ref(info.name), read_only=read_only)
+        return self._backend(info.backend).open_store(self.catalog.store_ref(info), read_only=read_only)
 
     def iter_batches(
         self,

@@ -119,7 +119,7 @@ def reclaim_abandoned(catalog: Catalog, settings: Settings) -> None:
             backend = get_backend(backend_name, settings) if backend_name else None
             if backend is not None and replaced and not catalog.exists(replaced):
                 old = catalog.load(replaced, folder)
-                _restore(catalog, _Aside(old, backend, ref), catalog.store_ref(replaced))
+                _restore(catalog, _Aside(old, backend, ref))
                 log.warning("restored a dataset set aside by an interrupted --force", dataset=replaced)
                 continue
             if backend is not None:
@@ -249,17 +249,17 @@ def _describe(
 def _commit(catalog: Catalog, backend: StorageBackend, staging_ref: StoreRef, info: DatasetInfo, settings: Settings) -> None:
     """Move the finished store into place and write its metadata; an existing dataset of
     the same name (``force``) is set aside first and restored if anything fails."""
-    final_ref = catalog.store_ref(info.name)
+    final_ref = catalog.new_store_ref(info.name)
     aside = _set_aside(catalog, info.name, settings) if catalog.exists(info.name) else None
     try:
         final_ref.folder.mkdir(parents=True, exist_ok=True)
         backend.move_store(staging_ref, final_ref)
-        info.store = backend.describe(final_ref)
+        info.store = {"key": final_ref.key, **backend.describe(final_ref)}
         catalog.save(info)
     except BaseException:
         backend.drop_store(final_ref)
         if aside is not None:
-            _restore(catalog, aside, final_ref)
+            _restore(catalog, aside)
         raise
     if aside is not None:
         aside.backend.drop_store(aside.ref)
@@ -278,7 +278,7 @@ def _set_aside(catalog: Catalog, name: str, settings: Settings) -> _Aside:
     old_backend = get_backend(old.backend, settings)
     folder, aside_ref = catalog.new_staging(name, old.backend, replaces=old)
     try:
-        old_backend.move_store(catalog.store_ref(name), aside_ref)
+        old_backend.move_store(catalog.store_ref(old), aside_ref)
     except StorageError:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -286,7 +286,9 @@ def _set_aside(catalog: Catalog, name: str, settings: Settings) -> _Aside:
     return _Aside(old, old_backend, aside_ref)
 
 
-def _restore(catalog: Catalog, aside: _Aside, final_ref: StoreRef) -> None:
+def _restore(catalog: Catalog, aside: _Aside) -> None:
+    """Put a dataset set aside by ``_set_aside`` back where it was, metadata last."""
+    final_ref = catalog.store_ref(aside.info)
     catalog.remove_folder(aside.info.name)
     final_ref.folder.mkdir(parents=True, exist_ok=True)
     aside.backend.move_store(aside.ref, final_ref)

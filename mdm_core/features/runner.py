@@ -58,7 +58,8 @@ def featurised_tables(info: DatasetInfo) -> list[TableInfo]:
 def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_name: str | None = None) -> list[TableInfo]:
     """Write ``<table>_features`` for every featurised table of ``info`` into ``store``
     (an open :class:`mdm_core.storage.Store`) and return their TableInfo records
-    (``kind='features'``), in the order of ``info.tables``. See the module docstring."""
+    (``kind='features'``), in the order of ``info.tables``; records the engine that ran in
+    ``info.feature_engine``. See the module docstring."""
     fe = settings.feature_engineering
     batch_size = settings.performance.batch_size
     choice, engine = select_engine(settings, engine_name)
@@ -112,6 +113,7 @@ def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_na
     for table in tables:
         store.rename_table(table.name + "_features" + TMP_SUFFIX, table.name + "_features")
     results = [_table_info(t, schemas[t.name], written[t.name], state, custom) for t in tables]
+    info.feature_engine = choice.name
     log.info("features written", dataset=info.name, tables=[r.name for r in results], features=len(state.names) + len(custom.fields))
     return results
 
