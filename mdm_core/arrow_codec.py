@@ -42,8 +42,14 @@ def text_storage_type(typ: pa.DataType) -> pa.DataType:
     raise StorageError(f"Arrow type {typ} is not supported by this backend.")
 
 
+#: Types whose storage type is themselves: encoding is the identity.
+_NATIVE = frozenset({pa.int64(), pa.float64(), pa.string(), pa.binary()})
+
+
 def encode_column(column: pa.Array, typ: pa.DataType) -> pa.Array:
     """Convert ``column`` (of Arrow type ``typ``) to its text storage type."""
+    if typ in _NATIVE:
+        return column
     if pa.types.is_dictionary(typ):
         column = column.dictionary_decode()
         typ = typ.value_type
