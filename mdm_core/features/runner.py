@@ -142,7 +142,11 @@ def _drop_constant(store: Any, train: str, batch_size: int, engine: Any, state: 
     tracker = _ConstantTracker(state.names)
     with row_progress(f"Checking features on {train}", store.row_count(train)) as bar:
         for batch in _read(store, train, batch_size, bar):
-            tracker.update(engine.transform(state, batch))
+            # Features already seen to vary cannot become constant: compute only the rest.
+            live = state.without(tracker.varies) if tracker.varies else state
+            if not live.units:
+                break
+            tracker.update(engine.transform(live, batch))
     dropped = tracker.constant()
     if dropped:
         log.info("constant or all-null features dropped", count=len(dropped), features=dropped[:20])
