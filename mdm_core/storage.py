@@ -174,6 +174,17 @@ def check_filter(where: Sequence[tuple[str, str, Any]]) -> None:
             raise StorageError(f"Invalid filter {item!r}: use (column, op, value), op in {FILTER_OPS}.")
 
 
+def project_schema(table: str, full: pa.Schema, columns: Sequence[str] | None) -> pa.Schema:
+    """``full`` restricted to ``columns`` in that order (all when None); StorageError
+    naming the table and every unknown column."""
+    if columns is None:
+        return full
+    missing = [c for c in columns if c not in full.names]
+    if missing:
+        raise StorageError(f"Table '{table}' has no column(s) {', '.join(map(repr, missing))}.")
+    return pa.schema([full.field(c) for c in columns])
+
+
 def rebatch(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
     """Yield batches of exactly ``size`` rows (the last may be shorter) from any stream."""
     pending: list[pa.RecordBatch] = []

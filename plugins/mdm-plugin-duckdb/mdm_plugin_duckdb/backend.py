@@ -18,7 +18,14 @@ import duckdb
 import pyarrow as pa
 
 from mdm_core.errors import StorageError
-from mdm_core.storage import BaseStore, HealthReport, StoreRef, check_filter, quote_identifier
+from mdm_core.storage import (
+    BaseStore,
+    HealthReport,
+    StoreRef,
+    check_filter,
+    project_schema,
+    quote_identifier,
+)
 from mdm_plugin_duckdb import database
 from mdm_plugin_duckdb.arrow_types import (
     check_supported,
@@ -189,12 +196,7 @@ class DuckDBStore(BaseStore):
     ) -> pa.RecordBatchReader:
         check_filter(where)
         full = self.table_schema(name)
-        schema = full
-        if columns is not None:
-            missing = [c for c in columns if c not in full.names]
-            if missing:
-                raise StorageError(f"Table '{name}' has no column(s) {', '.join(map(repr, missing))}.")
-            schema = pa.schema([full.field(c) for c in columns])
+        schema = project_schema(name, full, columns)
         if len(schema) == 0:
             return pa.RecordBatchReader.from_batches(schema, iter(()))
         sql = f"SELECT {', '.join(quote_identifier(f.name) for f in schema)} FROM {quote_identifier(name)}"

@@ -30,6 +30,7 @@ from mdm_core.storage import (
     HealthReport,
     StoreRef,
     check_filter,
+    project_schema,
     quote_identifier,
     rebatch,
 )
@@ -245,12 +246,7 @@ class PostgreSQLStore(BaseStore):
         check_filter(where)
         full, physical, ordered = self._layout(name)
         by_name = dict(zip(full.names, physical, strict=True))
-        schema = full
-        if columns is not None:
-            missing = [c for c in columns if c not in by_name]
-            if missing:
-                raise StorageError(f"Table '{name}' has no column(s) {', '.join(map(repr, missing))}.")
-            schema = pa.schema([full.field(c) for c in columns])
+        schema = project_schema(name, full, columns)
         if len(schema) == 0:
             return pa.RecordBatchReader.from_batches(schema, iter(()))
         settings: list[str] = []

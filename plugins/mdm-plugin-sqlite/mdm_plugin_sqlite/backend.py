@@ -17,7 +17,14 @@ import pyarrow as pa
 
 from mdm_core.arrow_codec import decode_batch, encode_column, text_storage_type
 from mdm_core.errors import StorageError
-from mdm_core.storage import BaseStore, HealthReport, StoreRef, check_filter, quote_identifier
+from mdm_core.storage import (
+    BaseStore,
+    HealthReport,
+    StoreRef,
+    check_filter,
+    project_schema,
+    quote_identifier,
+)
 
 DB_FILE = "dataset.sqlite"
 SCHEMA_TABLE = "_mdm_schema"
@@ -197,12 +204,7 @@ class SQLiteStore(BaseStore):
     ) -> pa.RecordBatchReader:
         self._require(name)
         check_filter(where)
-        schema = self.table_schema(name)
-        if columns is not None:
-            missing = [c for c in columns if c not in schema.names]
-            if missing:
-                raise StorageError(f"Table '{name}' has no column(s) {', '.join(map(repr, missing))}.")
-            schema = pa.schema([schema.field(c) for c in columns])
+        schema = project_schema(name, self.table_schema(name), columns)
         if len(schema) == 0:
             return pa.RecordBatchReader.from_batches(schema, iter(()))
         storage_types = [text_storage_type(f.type) for f in schema]
