@@ -23,7 +23,9 @@ generation otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -140,13 +142,18 @@ def _drop_constant(store: Any, train: str, batch_size: int, engine: Any, state: 
     if not state.units:
         return state
     tracker = _ConstantTracker(state.names)
-    with row_progress(f"Checking features on {train}", store.row_count(train)) as bar:
-        for batch in _read(store, train, batch_size, bar):
-            # Features already seen to vary cannot become constant: compute only the rest.
-            live = state.without(tracker.varies) if tracker.varies else state
-            if not live.units:
-                break
+
+    def check(batch: pa.RecordBatch) -> bool:
+        # Features already seen to vary cannot become constant: compute only the rest.
+        live = state.without(tracker.varies) if tracker.varies else state
+        if live.units:
             tracker.update(engine.transform(live, batch))
+        return bool(live.units)
+
+    with row_progress(f"Checking features on {train}", store.row_count(train)) as bar:
+        for _, undecided in _ahead(_read(store, train, batch_size, bar), check):
+            if not undecided:
+                break
     dropped = tracker.constant()
     if dropped:
         log.info("constant or all-null features dropped", count=len(dropped), features=dropped[:20])
@@ -224,12 +231,37 @@ def _feature_batches(
     bar: Any,
 ) -> Iterator[pa.RecordBatch]:
     """Original columns followed by engine and custom features, batch by batch."""
-    for batch in _read(store, table, batch_size, bar):
-        arrays = list(batch.columns)
-        if state.units:
-            arrays += list(engine.transform(state, batch).columns)
-        arrays += custom.compute(batch)
+    batches = _read(store, table, batch_size, bar)
+    if not state.units:
+        for batch in batches:
+            yield pa.RecordBatch.from_arrays(list(batch.columns) + custom.compute(batch), schema=schema)
+        return
+    for batch, features in _ahead(batches, lambda b: engine.transform(state, b)):
+        arrays = list(batch.columns) + list(features.columns) + custom.compute(batch)
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _ahead(items: Iterator[Any], fn: Callable[[Any], Any], depth: int = 2) -> Iterator[tuple[Any, Any]]:
+    """``(item, fn(item))`` in order, with ``fn`` run on one worker thread up to ``depth``
+    items ahead, so it overlaps with whatever the caller does between items (reading the
+    next batch, the store ingesting the previous one: Arrow, numpy and the database
+    release the GIL). ``items`` is pulled on the calling thread (the store has a single
+    connection); calls to ``fn`` run one at a time, in order; an exception from ``fn``
+    surfaces at its item, as it would without the thread."""
+    pending: deque[tuple[Any, Future[Any]]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdm-features") as pool:
+        try:
+            for item in items:
+                pending.append((item, pool.submit(fn, item)))
+                if len(pending) >= depth:
+                    first, future = pending.popleft()
+                    yield first, future.result()
+            while pending:
+                first, future = pending.popleft()
+                yield first, future.result()
+        finally:
+            for _, future in pending:
+                future.cancel()
 
 
 def _drop_tmp(store: Any, tables: list[TableInfo]) -> None:
