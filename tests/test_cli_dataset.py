@@ -68,3 +68,41 @@ def test_register_type_override_and_id_columns(cli, client, tmp_path):
 def test_version_and_migrate_entry_point(run_mdm):
     out = run_mdm("version", "--format", "json")
     assert json.loads(out.stdout)["mdm_core"]
+
+
+def test_unexpected_failures_are_one_line_too(home, tmp_path):
+    """An exception MDM did not anticipate (here: a plugin whose backend factory raises)
+    still reaches the user as one line and exit 1; --debug shows the traceback."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "mdm_crashing.py").write_text(textwrap.dedent('''
+        from mdm_core import hookimpl
+        from mdm_core.hookspecs import Implementation
+
+        def _factory(settings):
+            raise RuntimeError("engine exploded")
+
+        @hookimpl
+        def mdm_storage_backends():
+            return [Implementation(kind="storage", name="crashing", generation="new", factory=_factory)]
+    '''))
+    info = site / "mdm_crashing-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mdm-crashing\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[mdm]\nmdm_crashing = mdm_crashing\n")
+    (tmp_path / "d.csv").write_text("a\n1\n")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    mdm = str(Path(sys.executable).with_name("mdm"))
+    args = [mdm, "dataset", "register", "d", str(tmp_path / "d.csv"), "--backend", "crashing"]
+    result = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: unexpected RuntimeError: engine exploded (run with --debug for the traceback)."
+    debug = subprocess.run([mdm, "--debug", *args[1:]], capture_output=True, text=True, env=env)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+    assert not (home / "datasets" / "d").exists()

@@ -56,6 +56,16 @@ class MDMGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing was left half-done.", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug or an engine failure MDM did not anticipate
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback).",
+                err=True,
+            )
+            sys.exit(1)
 
 
 def _builtin_available(name: str) -> bool:

@@ -59,7 +59,14 @@ class DuckDBStore(BaseStore):
 
     # -- bookkeeping -------------------------------------------------------------------
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return self._con.execute(sql, list(params)).fetchall()
+        """Run a bookkeeping query on its own cursor, so it works while the store's
+        connection is busy streaming a write (e.g. features read ``train`` while writing
+        ``train_features``). Never used inside an open write transaction."""
+        cursor = self._con.cursor()
+        try:
+            return cursor.execute(sql, list(params)).fetchall()
+        finally:
+            cursor.close()
 
     def list_tables(self) -> list[str]:
         rows = self._query(
