@@ -133,8 +133,14 @@ class NumericProfile:
     def _merge(self) -> None:
         if self._values is None or not self._pending:
             return
-        merged = np.concatenate([self._values, *self._pending])
-        weights = np.concatenate([self._counts, np.ones(self._pending_size, dtype=np.int64)])
+        import pandas as pd
+
+        # Count the pending values with a hash table first (no sort of every value); only
+        # the distinct ones are then sorted together with the values kept so far.
+        codes, levels = pd.factorize(np.concatenate(self._pending), sort=False)
+        level_counts = np.bincount(codes, minlength=len(levels))
+        merged = np.concatenate([self._values, np.asarray(levels, dtype=np.float64)])
+        weights = np.concatenate([self._counts, level_counts.astype(np.int64)])
         self._pending, self._pending_size = [], 0
         values, inverse = np.unique(merged, return_inverse=True)
         if len(values) > self.limit:
@@ -200,6 +206,14 @@ class RowSampler:
         if not self.columns or self.size <= 0 or not n:
             return
         keys = _splitmix64(positions ^ self.seed)
+        if len(self._keys) >= self.size:
+            # Full: keys are distinct (splitmix64 is a bijection), so only rows whose key
+            # beats the largest kept one can enter the bottom-k; skip the others early.
+            entering = np.flatnonzero(keys < self._keys.max())
+            if not len(entering):
+                return
+            keys = keys[entering]
+            batch = batch.select(self.columns).take(pa.array(entering))
         part = pa.Table.from_batches([batch.select(self.columns)])
         rows = part if self._rows is None else pa.concat_tables([self._rows, part])
         all_keys = np.concatenate([self._keys, keys])
