@@ -251,3 +251,36 @@ def test_unknown_engine_is_a_clear_error(home, tmp_path, penguin_tables):
     info = _load(store, penguin_tables, PENGUIN_KINDS, "species")
     with pytest.raises(PluginError, match="'turbo' is not installed"):
         generate_features(store, info, settings, engine_name="turbo")
+
+
+def test_engine_unit_failing_on_a_late_test_batch_is_skipped_everywhere(home, tmp_path, flights_tables, monkeypatch):
+    """Transforms run a batch ahead on a worker thread: a unit that fails only on a late
+    batch of the test table is still reported, skipped, and missing from every table,
+    which otherwise equal a run without the failure."""
+    from structlog.testing import capture_logs
+
+    from mdm_plugin_features_new import engine as new_engine
+
+    tables = {"train": flights_tables["train"].slice(0, 3000), "test": flights_tables["test"].slice(0, 1000)}
+    store, _, _ = _generate(home, tmp_path, tables, FLIGHT_KINDS, "arr_delay", sub="ok", batch_size=250)
+    expected = {t: store.read_table(f"{t}_features").read_all() for t in ("train", "test")}
+
+    def failing(op):
+        def run(batch, unit):
+            if unit.sources == ("dep_time",) and pa.compute.max(batch.column("id")).as_py() >= 15_700:
+                raise RuntimeError("late failure")
+            return op(batch, unit)
+        return run
+
+    for name, op in list(new_engine.OPS.items()):
+        monkeypatch.setitem(new_engine.OPS, name, failing(op))
+    with capture_logs() as logs:
+        store, _, _ = _generate(home, tmp_path, tables, FLIGHT_KINDS, "arr_delay", sub="late", batch_size=250)
+    warnings = [e for e in logs if e["log_level"] == "warning"]
+    assert warnings and all(e["error"] == "late failure" for e in warnings), warnings
+    skipped = [c for e in warnings for c in e["columns"]]
+    assert skipped and all(c.startswith("dep_time__") for c in skipped)
+    for table in ("train", "test"):
+        got = store.read_table(f"{table}_features").read_all()
+        assert got.equals(expected[table].drop_columns(skipped)), table
+    assert not [t for t in store.list_tables() if t.endswith("__tmp")]

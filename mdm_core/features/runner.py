@@ -231,12 +231,11 @@ def _feature_batches(
     bar: Any,
 ) -> Iterator[pa.RecordBatch]:
     """Original columns followed by engine and custom features, batch by batch."""
-    batches = _read(store, table, batch_size, bar)
     if not state.units:
-        for batch in batches:
+        for batch in _read(store, table, batch_size, bar):
             yield pa.RecordBatch.from_arrays(list(batch.columns) + custom.compute(batch), schema=schema)
         return
-    for batch, features in _ahead(batches, lambda b: engine.transform(state, b)):
+    for batch, features in _ahead(_read(store, table, batch_size, bar), lambda b: engine.transform(state, b)):
         arrays = list(batch.columns) + list(features.columns) + custom.compute(batch)
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
@@ -262,6 +261,10 @@ def _ahead(items: Iterator[Any], fn: Callable[[Any], Any], depth: int = 2) -> It
         finally:
             for _, future in pending:
                 future.cancel()
+            # Close the reader now (a traceback would keep it, and its cursor, alive).
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
 
 def _drop_tmp(store: Any, tables: list[TableInfo]) -> None:
