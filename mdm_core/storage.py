@@ -97,7 +97,12 @@ class StorageBackend(Protocol):
     name: str
 
     def create_store(self, ref: StoreRef) -> Store:
-        """Create an empty store (error if it exists) and return it open for writing."""
+        """Create an empty store (error if it exists) and return it open for writing.
+
+        Until :meth:`move_store` puts it in place the store is private to its creator and
+        is dropped if anything fails, so a backend may trade crash durability for write
+        speed on it (transactions and rollback must still work); ``move_store`` makes it
+        durable."""
 
     def open_store(self, ref: StoreRef, *, read_only: bool = False) -> Store:
         """Open an existing store; StorageError if it does not exist."""
@@ -108,7 +113,8 @@ class StorageBackend(Protocol):
         """Remove the store and everything in it; no error if it does not exist."""
 
     def move_store(self, src: StoreRef, dst: StoreRef) -> None:
-        """Make the store at ``src`` available at ``dst`` (which must not exist)."""
+        """Make the store at ``src`` available at ``dst`` (which must not exist), durable
+        and with the backend's configured settings."""
 
     def describe(self, ref: StoreRef) -> dict[str, Any]:
         """Where the store lives, for ``dataset info``: relative paths or names only, never

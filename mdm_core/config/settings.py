@@ -53,6 +53,9 @@ class DatabaseSettings:
 class PerformanceSettings:
     batch_size: int = 10000
     max_workers: int = 2
+    #: MB of memory MDM may use to keep a table between passes (the training table while
+    #: generating features) instead of reading it again; 0 turns this off.
+    memory_cache_mb: int = 256
 
 
 @attrs.frozen

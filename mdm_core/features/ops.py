@@ -190,21 +190,36 @@ def max_run(matrix: np.ndarray) -> np.ndarray:
 
 
 def pairwise_correlations(matrix: np.ndarray) -> np.ndarray:
-    """Pearson correlation of every column pair over rows where both are present
-    (NaN when fewer than 3 rows or a constant column)."""
-    k = matrix.shape[1]
-    out = np.full((k, k), np.nan)
+    """Pearson correlation of every column pair over the rows where both are present
+    (NaN on the diagonal, and where fewer than 3 such rows or either column is constant
+    on them).
+
+    Sums over the pairwise-present rows come from matrix products of the values centred
+    on each column's mean, so all pairs cost a few BLAS calls. Where a pair's rows sit far
+    from that mean relative to their spread, those sums would lose precision: such pairs
+    are computed directly from their rows instead."""
     present = np.isfinite(matrix)
-    for i in range(k):
-        for j in range(i + 1, k):
-            both = present[:, i] & present[:, j]
-            if both.sum() < 3:
-                continue
-            a, b = matrix[both, i], matrix[both, j]
-            if a.std() == 0 or b.std() == 0:
-                continue
-            out[i, j] = out[j, i] = float(np.corrcoef(a, b)[0, 1])
-    return out
+    weights = present.astype(np.float64)
+    counts = weights.sum(axis=0)
+    centre = np.where(present, matrix, 0.0).sum(axis=0) / np.maximum(counts, 1.0)
+    values = np.where(present, matrix - centre, 0.0)
+    n = weights.T @ weights
+    sums = values.T @ weights  # [i, j]: sum of column i over rows where j is present too
+    squares = (values * values).T @ weights
+    products = values.T @ values
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = squares - sums * sums / n
+        cov = products - sums * sums.T / n
+        out = cov / np.sqrt(var * var.T)
+        offset = sums * sums / n > var * 1e6
+    out[(n < 3) | (var <= 0) | (var.T <= 0)] = np.nan
+    for i, j in zip(*np.nonzero(np.triu((offset | offset.T) & (n >= 3), 1)), strict=True):
+        both = present[:, i] & present[:, j]
+        a, b = matrix[both, i], matrix[both, j]
+        exact = np.corrcoef(a, b)[0, 1] if np.ptp(a) > 0 and np.ptp(b) > 0 else np.nan
+        out[i, j] = out[j, i] = exact
+    np.fill_diagonal(out, np.nan)
+    return np.clip(out, -1.0, 1.0)
 
 
 def divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:

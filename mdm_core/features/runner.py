@@ -7,7 +7,9 @@ template with only id and target columns, nothing to featurise), the table
 the custom features, exactly one row per source row, in source order. Every table gets
 the same feature columns (the training table also keeps its target column).
 
-Steps, each streamed in ``performance.batch_size`` batches:
+Steps, each streamed in ``performance.batch_size`` batches (the training table is read
+from the store once and replayed from memory when it fits in
+``performance.memory_cache_mb``, see :class:`TableSource`):
 
 1. fit on the training table;
 2. apply ``skip_list`` and the name rules (:mod:`mdm_core.features.naming`);
@@ -23,9 +25,7 @@ generation otherwise.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -42,6 +42,7 @@ from mdm_core.features.engine import (
     SourceColumn,
 )
 from mdm_core.features.naming import NameRegistry
+from mdm_core.features.pipeline import ahead, prefetched
 from mdm_core.logging import get_logger
 from mdm_core.progress import row_progress
 
@@ -70,6 +71,7 @@ def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_na
     log.info("generating features", dataset=info.name, engine=choice.name, plugin=choice.plugin, reason=choice.reason)
 
     train_info = info.table(train)
+    train_source = TableSource(store, train, batch_size, settings.performance.memory_cache_mb * 2**20)
     head = store.read_table(train, limit=HEAD_ROWS, batch_size=HEAD_ROWS).read_all()
     context = FitContext(
         table=train,
@@ -80,7 +82,8 @@ def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_na
         row_count=train_info.row_count,
     )
     with row_progress(f"Fitting features on {train}", train_info.row_count) as bar:
-        state = engine.fit(_read(store, train, batch_size, bar), context)
+        # The store is read on a worker while the engine fits on this thread.
+        state = engine.fit(_advancing(prefetched(train_source.batches()), bar), context)
 
     schemas = {t.name: store.table_schema(t.name) for t in tables}
     originals = {n for s in schemas.values() for n in s.names}
@@ -98,8 +101,8 @@ def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_na
     while True:
         try:
             if fe.drop_constant:
-                state = _drop_constant(store, train, batch_size, engine, state)
-            written = _write_all(store, tables, schemas, batch_size, engine, state, custom)
+                state = _drop_constant(train_source, engine, state)
+            written = _write_all(store, tables, schemas, batch_size, engine, state, custom, train_source)
             break
         except FeatureComputationError as exc:
             _drop_tmp(store, tables)
@@ -120,8 +123,45 @@ def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_na
     return results
 
 
-def _read(store: Any, table: str, batch_size: int, bar: Any, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
-    for batch in store.read_table(table, columns=columns, batch_size=batch_size):
+class TableSource:
+    """The batches of one table, for the passes feature generation makes over it.
+
+    The first complete pass reads the store and keeps the batches while their total size
+    stays within ``cache_bytes``; later passes replay them (no second read), or read the
+    store again when the table did not fit. Batches are the same either way."""
+
+    def __init__(self, store: Any, table: str, batch_size: int, cache_bytes: int) -> None:
+        self.store = store
+        self.table = table
+        self.batch_size = batch_size
+        self.cache_bytes = cache_bytes
+        self._cached: list[pa.RecordBatch] | None = None
+        self._too_big = cache_bytes <= 0
+
+    @property
+    def cached(self) -> bool:
+        return self._cached is not None
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        if self._cached is not None:
+            yield from self._cached
+            return
+        kept: list[pa.RecordBatch] | None = None if self._too_big else []
+        size = 0
+        for batch in self.store.read_table(self.table, batch_size=self.batch_size):
+            if kept is not None:
+                size += batch.nbytes
+                if size <= self.cache_bytes:
+                    kept.append(batch)
+                else:
+                    kept, self._too_big = None, True
+            yield batch
+        if kept is not None:
+            self._cached = kept
+
+
+def _advancing(batches: Iterator[pa.RecordBatch], bar: Any) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
         yield batch
         bar.advance(batch.num_rows)
 
@@ -137,7 +177,7 @@ def _named(state: FittedFeatures, names: NameRegistry) -> FittedFeatures:
     return state.without(drop) if drop else state
 
 
-def _drop_constant(store: Any, train: str, batch_size: int, engine: Any, state: FittedFeatures) -> FittedFeatures:
+def _drop_constant(train: TableSource, engine: Any, state: FittedFeatures) -> FittedFeatures:
     """Engine features that are all null or constant on the training table, dropped."""
     if not state.units:
         return state
@@ -150,8 +190,8 @@ def _drop_constant(store: Any, train: str, batch_size: int, engine: Any, state: 
             tracker.update(engine.transform(live, batch))
         return bool(live.units)
 
-    with row_progress(f"Checking features on {train}", store.row_count(train)) as bar:
-        for _, undecided in _ahead(_read(store, train, batch_size, bar), check):
+    with row_progress(f"Checking features on {train.table}", train.store.row_count(train.table)) as bar:
+        for _, undecided in ahead(_advancing(train.batches(), bar), check):
             if not undecided:
                 break
     dropped = tracker.constant()
@@ -205,14 +245,16 @@ def _write_all(
     engine: Any,
     state: FittedFeatures,
     custom: CustomStage,
+    train: TableSource,
 ) -> dict[str, int]:
     written = {}
     for table in tables:
         source = schemas[table.name]
         schema = pa.schema(list(source) + list(state.schema()) + custom.fields)
+        reads = train if table.name == train.table else TableSource(store, table.name, batch_size, 0)
 
         with row_progress(f"Features for {table.name}", table.row_count) as bar:
-            stream = _feature_batches(store, table.name, schema, batch_size, engine, state, custom, bar)
+            stream = _feature_batches(_advancing(reads.batches(), bar), schema, engine, state, custom)
             rows = store.write_table(table.name + "_features" + TMP_SUFFIX, schema, stream, replace=True)
         if rows != store.row_count(table.name):
             raise MDMError(f"Features for table '{table.name}' have {rows} rows, expected {store.row_count(table.name)}.")
@@ -221,50 +263,20 @@ def _write_all(
 
 
 def _feature_batches(
-    store: Any,
-    table: str,
+    batches: Iterator[pa.RecordBatch],
     schema: pa.Schema,
-    batch_size: int,
     engine: Any,
     state: FittedFeatures,
     custom: CustomStage,
-    bar: Any,
 ) -> Iterator[pa.RecordBatch]:
     """Original columns followed by engine and custom features, batch by batch."""
     if not state.units:
-        for batch in _read(store, table, batch_size, bar):
+        for batch in batches:
             yield pa.RecordBatch.from_arrays(list(batch.columns) + custom.compute(batch), schema=schema)
         return
-    for batch, features in _ahead(_read(store, table, batch_size, bar), lambda b: engine.transform(state, b)):
+    for batch, features in ahead(batches, lambda b: engine.transform(state, b)):
         arrays = list(batch.columns) + list(features.columns) + custom.compute(batch)
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-def _ahead(items: Iterator[Any], fn: Callable[[Any], Any], depth: int = 2) -> Iterator[tuple[Any, Any]]:
-    """``(item, fn(item))`` in order, with ``fn`` run on one worker thread up to ``depth``
-    items ahead, so it overlaps with whatever the caller does between items (reading the
-    next batch, the store ingesting the previous one: Arrow, numpy and the database
-    release the GIL). ``items`` is pulled on the calling thread (the store has a single
-    connection); calls to ``fn`` run one at a time, in order; an exception from ``fn``
-    surfaces at its item, as it would without the thread."""
-    pending: deque[tuple[Any, Future[Any]]] = deque()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdm-features") as pool:
-        try:
-            for item in items:
-                pending.append((item, pool.submit(fn, item)))
-                if len(pending) >= depth:
-                    first, future = pending.popleft()
-                    yield first, future.result()
-            while pending:
-                first, future = pending.popleft()
-                yield first, future.result()
-        finally:
-            for _, future in pending:
-                future.cancel()
-            # Close the reader now (a traceback would keep it, and its cursor, alive).
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
 
 
 def _drop_tmp(store: Any, tables: list[TableInfo]) -> None:

@@ -40,9 +40,14 @@ def db_path(ref: StoreRef) -> Path:
 
 
 class SQLiteStore(BaseStore):
-    """An open SQLite dataset database (one ADBC connection, autocommit, explicit BEGIN)."""
+    """An open SQLite dataset database (one ADBC connection, autocommit, explicit BEGIN).
 
-    def __init__(self, path: Path, settings: Any, *, read_only: bool = False) -> None:
+    ``building`` is for a new database nobody else sees yet (:meth:`SQLiteBackend.create_store`):
+    its rollback journal is kept in memory and nothing is synced, which roughly halves
+    the cost of bulk writes; :meth:`SQLiteBackend.move_store` then switches the file to
+    the configured ``journal_mode`` and makes it durable. ROLLBACK still works."""
+
+    def __init__(self, path: Path, settings: Any, *, read_only: bool = False, building: bool = False) -> None:
         self.path = path
         self.read_only = read_only
         uri = f"file:{path}?mode=ro" if read_only else str(path)
@@ -50,9 +55,15 @@ class SQLiteStore(BaseStore):
             self._con = adbc_sqlite.connect(uri, autocommit=True)
         except Exception as exc:
             raise StorageError(f"Cannot open SQLite database {path}: {exc}") from exc
+        if building:
+            durability = ["PRAGMA journal_mode=MEMORY", "PRAGMA synchronous=OFF"]
+        else:
+            durability = [f"PRAGMA synchronous={_word(settings.synchronous)}"]
+            if not read_only:  # only WAL persists in the file; other modes are per connection
+                durability.append(f"PRAGMA journal_mode={_word(settings.journal_mode)}")
         pragmas = [
             f"PRAGMA busy_timeout={int(settings.busy_timeout)}",
-            f"PRAGMA synchronous={_word(settings.synchronous)}",
+            *durability,
             f"PRAGMA cache_size={int(settings.cache_size)}",
             f"PRAGMA temp_store={_word(settings.temp_store)}",
             f"PRAGMA mmap_size={int(settings.mmap_size)}",
@@ -283,12 +294,7 @@ class SQLiteBackend:
         if path.exists():
             raise StorageError(f"SQLite database {path} already exists.")
         ref.folder.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(path)
-        try:
-            con.execute(f"PRAGMA journal_mode={_word(self.settings.journal_mode)}")
-        finally:
-            con.close()
-        return SQLiteStore(path, self.settings)
+        return SQLiteStore(path, self.settings, building=True)
 
     def open_store(self, ref: StoreRef, *, read_only: bool = False) -> SQLiteStore:
         path = db_path(ref)
@@ -310,6 +316,8 @@ class SQLiteBackend:
             raise StorageError(f"SQLite database {target} already exists.")
         con = sqlite3.connect(source)
         try:
+            # A store fresh from create_store gets its configured journal mode here.
+            con.execute(f"PRAGMA journal_mode={_word(self.settings.journal_mode)}")
             con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             con.close()
