@@ -22,14 +22,14 @@ FLIGHT_KINDS = {"carrier": "categorical", "origin": "categorical", "dest": "cate
                 "tailnum": "categorical", "time_hour": "datetime", "id": "id"}
 
 
-def _settings(home, *, engine="new", batch_size=50_000, compat=False, **fe):
+def _settings(home, *, engine="new", batch_size=50_000, cache_mb=256, compat=False, **fe):
     from mdm_core.config import load_settings
 
     s = load_settings(home).settings
     return attrs.evolve(
         s,
         flags=attrs.evolve(s.flags, use_new_features=engine == "new", feature_compatibility_mode=compat),
-        performance=attrs.evolve(s.performance, batch_size=batch_size),
+        performance=attrs.evolve(s.performance, batch_size=batch_size, memory_cache_mb=cache_mb),
         feature_engineering=attrs.evolve(s.feature_engineering, **fe),
     )
 
@@ -130,11 +130,12 @@ def test_test_table_uses_train_statistics(home, tmp_path, penguin_tables):
 
 @pytest.mark.parametrize("engine", ["legacy", "new"])
 def test_batch_size_does_not_change_any_value(home, tmp_path, flights_tables, engine):
+    """Nor does replaying the training table from memory instead of reading it again."""
     tables = {"train": flights_tables["train"].slice(0, 1400), "test": flights_tables["test"].slice(0, 300)}
     outputs = []
-    for size in (7, 1000, 100_000):
-        store, _, _ = _generate(home, tmp_path, tables, FLIGHT_KINDS, "arr_delay", sub=f"b{size}",
-                                engine=engine, batch_size=size)
+    for size, cache_mb in ((7, 0), (1000, 256), (100_000, 256), (100_000, 0)):
+        store, _, _ = _generate(home, tmp_path, tables, FLIGHT_KINDS, "arr_delay", sub=f"b{size}-{cache_mb}",
+                                engine=engine, batch_size=size, cache_mb=cache_mb)
         outputs.append({t: store.read_table(f"{t}_features").read_all() for t in ("train", "test")})
     for other in outputs[1:]:
         for table in ("train", "test"):
@@ -284,3 +285,45 @@ def test_engine_unit_failing_on_a_late_test_batch_is_skipped_everywhere(home, tm
         got = store.read_table(f"{table}_features").read_all()
         assert got.equals(expected[table].drop_columns(skipped)), table
     assert not [t for t in store.list_tables() if t.endswith("__tmp")]
+
+
+class _CountingStore:
+    """A store wrapper counting full reads of each table."""
+
+    def __init__(self, store):
+        self.store = store
+        self.reads = 0
+
+    def read_table(self, name, **kw):
+        self.reads += 1
+        return self.store.read_table(name, **kw)
+
+
+@pytest.mark.parametrize(("cache_bytes", "reads"), [(10**9, 1), (1000, 3), (0, 3)])
+def test_table_source_replays_from_memory_only_within_its_limit(home, tmp_path, flights_tables, cache_bytes, reads):
+    from mdm_core.features.runner import TableSource
+
+    table = flights_tables["train"].slice(0, 3000)
+    store = _store(_settings(home), tmp_path / "src")
+    store.write_table("train", table.schema, table.to_batches())
+    counting = _CountingStore(store)
+    source = TableSource(counting, "train", 700, cache_bytes)
+    passes = [pa.Table.from_batches(list(source.batches()), schema=table.schema) for _ in range(3)]
+    assert all(p.equals(table) for p in passes)
+    assert counting.reads == reads
+    assert source.cached == (reads == 1)
+
+
+def test_table_source_does_not_keep_a_pass_that_stopped_early(home, tmp_path, flights_tables):
+    from mdm_core.features.runner import TableSource
+
+    table = flights_tables["train"].slice(0, 3000)
+    store = _store(_settings(home), tmp_path / "src")
+    store.write_table("train", table.schema, table.to_batches())
+    source = TableSource(store, "train", 700, 10**9)
+    first = source.batches()
+    next(first)
+    first.close()
+    assert not source.cached
+    assert pa.Table.from_batches(list(source.batches())).equals(table)
+    assert source.cached
