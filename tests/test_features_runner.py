@@ -258,9 +258,8 @@ def test_engine_unit_failing_on_a_late_test_batch_is_skipped_everywhere(home, tm
     """Transforms run a batch ahead on a worker thread: a unit that fails only on a late
     batch of the test table is still reported, skipped, and missing from every table,
     which otherwise equal a run without the failure."""
-    from structlog.testing import capture_logs
-
     from mdm_plugin_features_new import engine as new_engine
+    from structlog.testing import capture_logs
 
     tables = {"train": flights_tables["train"].slice(0, 3000), "test": flights_tables["test"].slice(0, 1000)}
     store, _, _ = _generate(home, tmp_path, tables, FLIGHT_KINDS, "arr_delay", sub="ok", batch_size=250)

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
 from mdm_core.config.loader import CONFIG_FILE, LoadedConfig, read_yaml_mapping
 from mdm_core.config.model import LEAVES, build_settings, coerce
 from mdm_core.config.settings import Settings
 from mdm_core.errors import ConfigError
 from mdm_core.flags import FLAG_NAMES, Flags, choose
+from mdm_core.yamlio import dump_yaml
 
 __all__ = ["Settings", "LoadedSettings", "load_settings", "resolve_home", "update_config_file"]
 
@@ -83,6 +83,6 @@ def update_config_file(home: Path, dotted: str, value: Any) -> Path:
     node[parts[-1]] = value
     home.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    tmp.write_text(dump_yaml(data), encoding="utf-8")
     tmp.replace(path)
     return path

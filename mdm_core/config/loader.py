@@ -16,6 +16,7 @@ import yaml
 from mdm_core.config.model import LEAVES, set_dotted
 from mdm_core.errors import ConfigError
 from mdm_core.hookspecs import Implementation, hookimpl
+from mdm_core.yamlio import load_yaml
 
 CONFIG_FILE = "mdm.yaml"
 
@@ -32,7 +33,7 @@ class LoadedConfig:
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """Read a YAML file that must hold a mapping (an empty file is an empty mapping)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

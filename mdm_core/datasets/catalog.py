@@ -14,12 +14,11 @@ import shutil
 import time
 from pathlib import Path
 
-import yaml
-
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.models import DatasetInfo, dataset_from_dict, dataset_to_dict, normalize_name
 from mdm_core.errors import DatasetError, DatasetNotFound
 from mdm_core.storage import StoreRef
+from mdm_core.yamlio import dump_yaml, load_yaml
 
 METADATA_FILE = "dataset.yaml"
 STAGING_DIR = ".staging"
@@ -58,7 +57,7 @@ class Catalog:
             known = ", ".join(self.names()) or "none registered"
             raise DatasetNotFound(f"Dataset '{name}' not found (known: {known}).")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
             return dataset_from_dict(data)
         except Exception as exc:
             raise DatasetError(f"Metadata of dataset '{name}' ({path}) is unreadable: {exc}") from None
@@ -67,7 +66,7 @@ class Catalog:
         """Write ``dataset.yaml`` atomically (temp file + rename)."""
         target = (folder or self.folder(info.name)) / METADATA_FILE
         tmp = target.with_name(f".{METADATA_FILE}.{secrets.token_hex(4)}.tmp")
-        tmp.write_text(yaml.safe_dump(dataset_to_dict(info), sort_keys=False, allow_unicode=True), encoding="utf-8")
+        tmp.write_text(dump_yaml(dataset_to_dict(info)), encoding="utf-8")
         os.replace(tmp, target)
         return target
 
