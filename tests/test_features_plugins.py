@@ -151,6 +151,6 @@ def test_regenerate_command_switches_engine(home, cli, client, penguins):
     again = cli("features", "regenerate", "penguins", "--force", "--format", "json")
     assert again.exit_code == 0
     cols = [c.name for c in client.table_info("penguins", "train_features").columns]
-    assert any(c.endswith("__zscore") for c in cols)
+    assert any(c.endswith("__bin_quantile") for c in cols)
     table = client.load_arrow("penguins", "train_features")
     assert isinstance(table, pa.Table) and table.num_rows == client.table_info("penguins", "train").row_count

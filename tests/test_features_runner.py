@@ -117,7 +117,10 @@ def test_legacy_engine_on_penguins_matches_1x_names_and_shim(home, tmp_path, pen
 
 
 def test_test_table_uses_train_statistics(home, tmp_path, penguin_tables):
-    store, _, _ = _generate(home, tmp_path, penguin_tables, PENGUIN_KINDS, "species", engine="new")
+    fe = _settings(home).feature_engineering
+    store, _, _ = _generate(home, tmp_path, penguin_tables, PENGUIN_KINDS, "species", engine="new",
+                            numeric=attrs.evolve(fe.numeric, zscore=True),
+                            categorical=attrs.evolve(fe.categorical, count=True))
     train, test = _frame(store, "train_features"), _frame(store, "test_features")
     mean, std = train["body_mass_g"].mean(), train["body_mass_g"].std()
     expected = (test["body_mass_g"] - mean) / std
@@ -162,8 +165,8 @@ def test_compatibility_mode_emits_legacy_names(home, tmp_path, flights_tables):
     _, _, compat = _generate(home, tmp_path, tables, FLIGHT_KINDS, "arr_delay", sub="compat", engine="new", compat=True)
     plain_names = {c.name for c in plain[0].columns}
     compat_names = {c.name for c in compat[0].columns}
-    assert {"distance__log1p", "carrier__count", "dep_delay__zscore"} <= plain_names
-    assert {"distance_log", "carrier_frequency", "dep_delay_zscore", "time_hour_hour"} <= compat_names
+    assert {"distance__log1p", "dep_delay__log1p", "carrier__freq", "dep_delay__is_outlier"} <= plain_names
+    assert {"distance_log", "carrier_frequency_ratio", "dep_delay_is_outlier", "time_hour_hour"} <= compat_names
     assert "time_hour__dayofweek_sin" in compat_names  # no 1.x equivalent: keeps the new name
 
 
@@ -326,3 +329,17 @@ def test_table_source_does_not_keep_a_pass_that_stopped_early(home, tmp_path, fl
     assert not source.cached
     assert pa.Table.from_batches(list(source.batches())).equals(table)
     assert source.cached
+
+
+def test_new_engine_defaults_skip_rescalings_and_log_of_unskewed_columns(home, tmp_path, flights_tables):
+    """zscore and count are exact rescalings (off by default); log1p only where skewed."""
+    import pandas as pd
+
+    tables = {"train": flights_tables["train"].slice(0, 3000), "test": flights_tables["test"].slice(0, 500)}
+    store, _, result = _generate(home, tmp_path, tables, FLIGHT_KINDS, "arr_delay", engine="new")
+    names = {c.name for c in result[0].columns}
+    assert not any(n.endswith(("__zscore", "__count")) for n in names)
+    train = tables["train"].to_pandas()
+    for column in ("dep_time", "sched_dep_time", "hour", "minute", "distance", "air_time", "dep_delay"):
+        skew = pd.Series(train[column]).dropna().skew()
+        assert (f"{column}__log1p" in names) == (abs(skew) >= 1.0), (column, skew)

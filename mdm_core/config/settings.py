@@ -83,6 +83,7 @@ class CategoricalFeatureSettings:
 
     enabled: bool = True
     frequency: bool = True
+    count: bool = False
     one_hot: bool = True
     max_one_hot_levels: int = 10
     rare: bool = True
@@ -95,8 +96,9 @@ class NumericFeatureSettings:
 
     enabled: bool = True
     log: bool = True
+    log_min_skewness: float = 1.0
     sqrt: bool = False
-    zscore: bool = True
+    zscore: bool = False
     percentile: bool = False
     div_mean: bool = False
     outliers: bool = True

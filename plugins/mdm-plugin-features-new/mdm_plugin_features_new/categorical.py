@@ -1,7 +1,8 @@
 """Categorical family of the new engine (``feature_engineering.categorical.*``).
 
-Per column ``c``: ``frequency`` gives ``c__count`` (train count of the value, 0 when unseen;
-1.x ``c_frequency``) and ``c__freq`` (count / train rows; ``c_frequency_ratio``);
+Per column ``c``: ``frequency`` gives ``c__freq`` (train count of the value / train rows, 0
+when unseen; 1.x ``c_frequency_ratio``) and ``count`` (off by default: the same ranking)
+``c__count`` (the train count; ``c_frequency``);
 ``one_hot`` gives ``c__is_<level>`` for every train level (by decreasing count, ties by
 value; ``c_<level>``) of columns with at most ``max_one_hot_levels`` levels; ``rare`` gives ``c__is_rare`` (train share below
 ``rare_threshold``, unseen levels included; ``c_is_rare``). Missing values give null
@@ -33,8 +34,9 @@ def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[F
         rows = max(profile.rows, 1)
         names: dict[str, tuple[str, str | None]] = {}
         specs = []
-        if cfg.frequency:
-            for key, legacy, dtype in (("count", "frequency", "int64"), ("freq", "frequency_ratio", "float64")):
+        wanted = (("count", "frequency", "int64", cfg.count), ("freq", "frequency_ratio", "float64", cfg.frequency))
+        for key, legacy, dtype, on in wanted:
+            if on:
                 spec = namer.spec("categorical", c, key, legacy, dtype)
                 names[spec.name] = (key, None)
                 specs.append(spec)

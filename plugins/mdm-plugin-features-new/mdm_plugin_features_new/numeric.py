@@ -1,9 +1,11 @@
 """Numeric (statistical) and binning families of the new engine.
 
 ``numeric`` per column ``c`` (switch: ``feature_engineering.numeric.*``):
-``c__log1p`` (sign(x)·log1p(|x|), defined for every value; 1.x name ``c_log``),
+``c__log1p`` (sign(x)·log1p(|x|), defined for every value, for columns whose train
+skewness is at least ``log_min_skewness`` in absolute value; 1.x name ``c_log``),
 ``c__sqrt`` (columns without negative values; ``c_sqrt``), ``c__zscore`` (sample std;
-``c_zscore``), ``c__pct_rank`` (average-rank percentile within train; ``c_percentile``),
+``c_zscore``; off by default: an exact rescaling of the column),
+``c__pct_rank`` (average-rank percentile within train; ``c_percentile``),
 ``c__div_mean`` (``c_div_mean``), ``c__is_outlier`` (outside Q1 - k·IQR .. Q3 + k·IQR of
 train, ``k = outlier_iqr_multiplier``; ``c_is_outlier``).
 
@@ -56,7 +58,7 @@ def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[F
             specs.append(spec)
 
         if num.enabled:
-            if num.log:
+            if num.log and abs(skewness(values, counts)) >= num.log_min_skewness:
                 add("numeric", "log1p", "log", "float64")
             if num.sqrt and p.minimum >= 0:
                 add("numeric", "sqrt", "sqrt", "float64")
@@ -82,6 +84,19 @@ def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[F
         if specs:
             units.append(FeatureUnit(f"numeric:{c}", "numeric", "numeric", (c,), tuple(specs), params))
     return units
+
+
+def skewness(values: np.ndarray, counts: np.ndarray) -> float:
+    """Population skewness of the distribution given as distinct values and counts
+    (0 for fewer than 3 values or a constant column)."""
+    n = counts.sum()
+    if n < 3:
+        return 0.0
+    deviations = values - (values * counts).sum() / n
+    m2 = (counts * deviations**2).sum() / n
+    if m2 <= 0:
+        return 0.0
+    return float((counts * deviations**3).sum() / n / m2**1.5)
 
 
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
