@@ -52,6 +52,21 @@ class Store(Protocol):
         transaction; return rows written. An existing table is an error unless ``replace``.
         On any exception nothing of the table remains."""
 
+    def write_extension(
+        self, name: str, base: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
+    ) -> int:
+        """Write table ``name``: all columns of table ``base`` followed by new ones.
+        ``schema`` starts with ``base``'s fields, unchanged, and ``batches`` carry every
+        column of ``schema`` for ``base``'s rows in order; fewer or more rows is an error
+        and leaves nothing behind. A backend may store only the new columns and present
+        ``name`` as ``base`` joined to them by row; reads, counts, checksums and SQL see
+        the same table either way. Such a backend may refuse to drop or replace ``base``
+        while ``name`` exists. Otherwise as :meth:`write_table`."""
+
+    def drop_columns(self, name: str, columns: Sequence[str]) -> None:
+        """Remove ``columns`` from table ``name``; StorageError naming any unknown column,
+        or when no column would be left."""
+
     def read_table(
         self,
         name: str,
@@ -172,6 +187,45 @@ class BaseStore:
 
     def checksum(self, name: str) -> str:
         return checksum_batches(self.read_table(name))  # type: ignore[attr-defined]
+
+    def write_extension(
+        self, name: str, base: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
+    ) -> int:
+        """Stores the whole table (see :meth:`Store.write_extension`)."""
+        check_extension_schema(name, base, self.table_schema(base), schema)  # type: ignore[attr-defined]
+        expected = self.row_count(base)  # type: ignore[attr-defined]
+
+        def counted() -> Iterator[pa.RecordBatch]:
+            rows = 0
+            for batch in batches:
+                rows += batch.num_rows
+                yield batch
+            if rows != expected:
+                raise StorageError(f"Table '{name}' got {rows} rows; its base '{base}' has {expected}.")
+
+        return self.write_table(name, schema, counted(), replace=replace)  # type: ignore[attr-defined]
+
+
+def schema_without(name: str, schema: pa.Schema, columns: Sequence[str]) -> pa.Schema:
+    """``schema`` of table ``name`` without ``columns``: StorageError naming unknown
+    columns, or when none would be left (the shared checks of ``drop_columns``)."""
+    unknown = [c for c in columns if c not in schema.names]
+    if unknown:
+        raise StorageError(f"Table '{name}' has no column(s) {', '.join(map(repr, unknown))}.")
+    dropped = set(columns)
+    kept = pa.schema([f for f in schema if f.name not in dropped])
+    if not len(kept):
+        raise StorageError(f"Cannot drop every column of table '{name}'.")
+    return kept
+
+
+def check_extension_schema(name: str, base: str, base_schema: pa.Schema, schema: pa.Schema) -> None:
+    """StorageError unless ``schema`` starts with exactly the fields of ``base_schema``."""
+    head = pa.schema(list(schema)[: len(base_schema)])
+    if len(schema) < len(base_schema) or not head.equals(base_schema):
+        raise StorageError(
+            f"Table '{name}' must start with the columns of its base '{base}' ({', '.join(base_schema.names)})."
+        )
 
 
 def check_filter(where: Sequence[tuple[str, str, Any]]) -> None:

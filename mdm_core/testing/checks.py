@@ -365,6 +365,99 @@ def check_execute_sql(ctx: CheckContext) -> None:
         raises_storage_error(lambda: store.execute_sql("SELEC nonsense"), "invalid SQL")
 
 
+# -- extensions and column drops --------------------------------------------------------
+def _extension_case(rows: int) -> tuple[pa.Table, pa.Table]:
+    """A base table and its extension (the base's columns then typed, partly null ones)."""
+    base = sample_table(rows)
+    ids = np.arange(rows, dtype=np.int64)
+    added = {
+        "x__double": pa.array(np.where(ids % 5 == 4, np.nan, ids * 0.5)),
+        "x__flag": pa.array([None if i % 7 == 6 else int(i % 2) for i in range(rows)], pa.int64()),
+        "x__label": pa.array([None if i % 3 == 2 else f"level {i % 4}" for i in range(rows)]),
+    }
+    extended = base
+    for name, column in added.items():
+        extended = extended.append_column(name, column)
+    return base, extended
+
+
+def check_extension_round_trip(ctx: CheckContext) -> None:
+    rows = 2_500 if ctx.size == "full" else 300
+    base, extended = _extension_case(rows)
+    with ctx.new_store() as store:
+        write(store, "base", base)
+        written = store.write_extension("ext", "base", extended.schema, extended.to_batches(max_chunksize=700))
+        assert written == rows, f"write_extension returned {written}, expected {rows}"
+        assert sorted(store.list_tables()) == ["base", "ext"]
+        assert store.table_schema("ext") == extended.schema
+        assert store.row_count("ext") == rows
+        assert_tables_equal(ctx.expected(extended), read_all(store, "ext", batch_size=333))
+        assert_tables_equal(ctx.expected(base), read_all(store, "base"))
+        assert store.checksum("ext") == expected_checksum(ctx.expected(extended))
+        picked = read_all(store, "ext", columns=["x__label", "int64"], where=[("x__flag", "=", 1), ("int32", "is not null", None)])
+        mask = np.array([f == 1 and i is not None for f, i in zip(extended["x__flag"].to_pylist(), extended["int32"].to_pylist(), strict=True)])
+        assert_tables_equal(extended.select(["x__label", "int64"]).filter(pa.array(mask)), picked)
+        assert read_all(store, "ext", limit=5).num_rows == 5
+        count = store.execute_sql('SELECT COUNT(*) FROM "ext"').column(0)[0].as_py()
+        assert count == rows, f"SQL sees {count} rows in the extension"
+
+
+def check_extension_errors(ctx: CheckContext) -> None:
+    base, extended = _extension_case(40)
+    with ctx.new_store() as store:
+        write(store, "base", base)
+        short = extended.slice(0, 39)
+        raises_storage_error(lambda: store.write_extension("ext", "base", extended.schema, short.to_batches()),
+                             "an extension with fewer rows than its base")
+        long = pa.concat_tables([extended, extended.slice(0, 1)])
+        raises_storage_error(lambda: store.write_extension("ext", "base", extended.schema, long.to_batches()),
+                             "an extension with more rows than its base")
+        reordered = extended.select(extended.column_names[1:] + extended.column_names[:1])
+        raises_storage_error(lambda: store.write_extension("ext", "base", reordered.schema, reordered.to_batches()),
+                             "an extension not starting with its base's columns")
+        raises_storage_error(lambda: store.write_extension("ext", "missing", extended.schema, extended.to_batches()),
+                             "an extension of a missing table")
+        assert store.list_tables() == ["base"], f"failed extensions left {store.list_tables()}"
+
+
+def check_extension_rename_and_replace(ctx: CheckContext) -> None:
+    base, extended = _extension_case(60)
+    plain = pa.table({"p": [1, 2]})
+    with ctx.new_store() as store:
+        write(store, "base", base)
+        write(store, "final", plain)
+        store.write_extension("final__tmp", "base", extended.schema, extended.to_batches())
+        store.rename_table("final__tmp", "final")  # replaces the plain table
+        assert sorted(store.list_tables()) == ["base", "final"]
+        assert_tables_equal(ctx.expected(extended), read_all(store, "final"))
+        store.write_extension("final__tmp", "base", extended.schema, extended.to_batches())
+        store.rename_table("final__tmp", "final")  # replaces an extension
+        assert_tables_equal(ctx.expected(extended), read_all(store, "final"))
+        store.write_table("final", plain.schema, plain.to_batches(), replace=True)
+        assert_tables_equal(plain, read_all(store, "final"))
+        store.write_extension("final", "base", extended.schema, extended.to_batches(), replace=True)
+        store.drop_table("final")
+        assert store.list_tables() == ["base"]
+        assert_tables_equal(ctx.expected(base), read_all(store, "base"))
+
+
+def check_drop_columns(ctx: CheckContext) -> None:
+    base, extended = _extension_case(80)
+    with ctx.new_store() as store:
+        write(store, "base", base)
+        write(store, "plain", extended)
+        store.write_extension("ext", "base", extended.schema, extended.to_batches())
+        for name in ("plain", "ext"):
+            store.drop_columns(name, ["x__flag", "int8"])
+            kept = extended.drop_columns(["x__flag", "int8"])
+            assert store.table_schema(name) == kept.schema, name
+            assert_tables_equal(ctx.expected(kept), read_all(store, name))
+            assert store.row_count(name) == 80
+            raises_storage_error(lambda n=name: store.drop_columns(n, ["nope"]), "dropping an unknown column")
+            raises_storage_error(lambda n=name, k=kept: store.drop_columns(n, k.column_names), "dropping every column")
+        assert_tables_equal(ctx.expected(base), read_all(store, "base"))
+
+
 # -- concurrency -------------------------------------------------------------------------
 def check_concurrent_readers(ctx: CheckContext) -> None:
     """Readers in other threads see either the old or the new version of a table, never a
@@ -433,6 +526,10 @@ ALL_CHECKS: dict[str, Callable[[CheckContext], None]] = {
     "failed write leaves nothing": check_failed_write_leaves_nothing,
     "rename table": check_rename_table,
     "execute_sql": check_execute_sql,
+    "extension tables": check_extension_round_trip,
+    "extension errors": check_extension_errors,
+    "extension rename and replace": check_extension_rename_and_replace,
+    "drop columns": check_drop_columns,
     "concurrent readers": check_concurrent_readers,
 }
 

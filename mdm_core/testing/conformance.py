@@ -137,6 +137,18 @@ class StorageConformance:
     def test_execute_sql(self, ctx) -> None:
         checks.check_execute_sql(ctx)
 
+    def test_extension_round_trip(self, ctx) -> None:
+        checks.check_extension_round_trip(ctx)
+
+    def test_extension_errors(self, ctx) -> None:
+        checks.check_extension_errors(ctx)
+
+    def test_extension_rename_and_replace(self, ctx) -> None:
+        checks.check_extension_rename_and_replace(ctx)
+
+    def test_drop_columns(self, ctx) -> None:
+        checks.check_drop_columns(ctx)
+
     def test_concurrent_readers_while_writer_commits(self, ctx) -> None:
         checks.check_concurrent_readers(ctx)
 

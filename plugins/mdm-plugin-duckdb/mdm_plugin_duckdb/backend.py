@@ -25,6 +25,7 @@ from mdm_core.storage import (
     check_filter,
     project_schema,
     quote_identifier,
+    schema_without,
 )
 from mdm_plugin_duckdb import database
 from mdm_plugin_duckdb.arrow_types import (
@@ -170,6 +171,22 @@ class DuckDBStore(BaseStore):
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
+            raise
+
+    def drop_columns(self, name: str, columns: Sequence[str]) -> None:
+        self._check_writable(name)
+        kept = schema_without(name, self.table_schema(name), columns)
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for column in dict.fromkeys(columns):
+                con.execute(f"ALTER TABLE {quote_identifier(name)} DROP COLUMN {quote_identifier(column)}")
+            con.execute(f"UPDATE {SCHEMA_TABLE} SET arrow_schema = ? WHERE table_name = ?", [kept.serialize().to_pybytes(), name])
+            con.execute("COMMIT")
+        except BaseException as exc:
+            con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise StorageError(f"Dropping columns of table '{name}' failed: {exc}") from None
             raise
 
     def rename_table(self, old: str, new: str) -> None:

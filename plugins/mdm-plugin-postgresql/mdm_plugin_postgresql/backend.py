@@ -33,6 +33,7 @@ from mdm_core.storage import (
     project_schema,
     quote_identifier,
     rebatch,
+    schema_without,
 )
 from mdm_plugin_postgresql.arrow_types import (
     MAX_IDENTIFIER_BYTES,
@@ -216,6 +217,25 @@ class PostgreSQLStore(BaseStore):
                 (f"DELETE FROM {self._qualified(SCHEMA_TABLE)} WHERE table_name = %s", [name]),
             ],
             what=f"Dropping table '{name}'",
+        )
+
+    def drop_columns(self, name: str, columns: Sequence[str]) -> None:
+        self._check_writable(name)
+        schema, physical, _ = self._layout(name)
+        kept = schema_without(name, schema, columns)
+        by_name = dict(zip(schema.names, physical, strict=True))
+        self.backend.run(
+            [
+                (f"ALTER TABLE {self._qualified(name)} DROP COLUMN {quote_identifier(by_name[c])}", [])
+                for c in dict.fromkeys(columns)
+            ]
+            + [
+                (
+                    f"UPDATE {self._qualified(SCHEMA_TABLE)} SET arrow_schema = %s, columns = %s WHERE table_name = %s",
+                    [kept.serialize().to_pybytes(), json.dumps([by_name[c] for c in kept.names]), name],
+                )
+            ],
+            what=f"Dropping columns of table '{name}'",
         )
 
     def rename_table(self, old: str, new: str) -> None:

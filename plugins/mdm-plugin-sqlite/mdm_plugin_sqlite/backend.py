@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,20 @@ from mdm_core.storage import (
     BaseStore,
     HealthReport,
     StoreRef,
+    check_extension_schema,
     check_filter,
     project_schema,
     quote_identifier,
+    schema_without,
 )
 
 DB_FILE = "dataset.sqlite"
 SCHEMA_TABLE = "_mdm_schema"
-INTERNAL_TABLES = {SCHEMA_TABLE, "_metadata", "_columns", "_statistics"}
+#: Tables stored as a view of their base joined by rowid to a side table of the added
+#: columns (see :meth:`SQLiteStore.write_extension`).
+EXTENSIONS_TABLE = "_mdm_extensions"
+SIDE_PREFIX = "_mdm_ext_"
+INTERNAL_TABLES = {SCHEMA_TABLE, EXTENSIONS_TABLE, "_metadata", "_columns", "_statistics"}
 
 _DECLARED = {pa.int64(): "INTEGER", pa.float64(): "REAL", pa.string(): "TEXT", pa.binary(): "BLOB"}
 _SENTINEL = {pa.int64(): "CAST(0 AS INTEGER)", pa.float64(): "CAST(0.5 AS REAL)",
@@ -76,6 +83,10 @@ class SQLiteStore(BaseStore):
                     f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
                     "(table_name TEXT PRIMARY KEY, arrow_schema BLOB NOT NULL)"
                 )
+                cur.execute(
+                    f"CREATE TABLE IF NOT EXISTS {EXTENSIONS_TABLE} "
+                    "(table_name TEXT PRIMARY KEY, base TEXT NOT NULL, side TEXT NOT NULL)"
+                )
 
     # -- bookkeeping -------------------------------------------------------------------
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -85,9 +96,20 @@ class SQLiteStore(BaseStore):
 
     def list_tables(self) -> list[str]:
         rows = self._query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
-        return [r[0] for r in rows if r[0] not in INTERNAL_TABLES]
+        return [r[0] for r in rows if r[0] not in INTERNAL_TABLES and not r[0].startswith(SIDE_PREFIX)]
+
+    def _extensions(self) -> dict[str, tuple[str, str]]:
+        """``{table: (base, side table)}`` of the tables stored as extensions."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [EXTENSIONS_TABLE]):
+            return {}
+        return {name: (base, side) for name, base, side in self._query(f"SELECT * FROM {EXTENSIONS_TABLE}")}
+
+    def _check_not_extended(self, name: str, action: str) -> None:
+        dependents = sorted(t for t, (base, _) in self._extensions().items() if base == name)
+        if dependents:
+            raise StorageError(f"Cannot {action} table '{name}': {', '.join(dependents)} extend(s) it; drop those first.")
 
     def table_schema(self, name: str) -> pa.Schema:
         rows = self._query(f"SELECT arrow_schema FROM {SCHEMA_TABLE} WHERE table_name = ?", [name])
@@ -115,31 +137,146 @@ class SQLiteStore(BaseStore):
 
     def row_count(self, name: str) -> int:
         self._require(name)
-        return int(self._query(f"SELECT COUNT(*) FROM {quote_identifier(name)}")[0][0])
+        stored = self._extensions().get(name, (None, name))[1]  # an extension has its base's rows
+        return int(self._query(f"SELECT COUNT(*) FROM {quote_identifier(stored)}")[0][0])
 
     def _require(self, name: str) -> None:
         if name not in self.list_tables():
             raise StorageError(f"Table '{name}' does not exist in {self.path.name}.")
 
     # -- writing -----------------------------------------------------------------------
-    def write_table(
-        self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
-    ) -> int:
+    def _check_writable(self, name: str, replace: bool) -> None:
         if self.read_only:
             raise StorageError(f"{self.path.name} is open read-only.")
-        if name in INTERNAL_TABLES or name.startswith("sqlite_"):
+        if name in INTERNAL_TABLES or name.startswith(("sqlite_", SIDE_PREFIX)):
             raise StorageError(f"Table name '{name}' is reserved.")
         if not replace and name in self.list_tables():
             raise StorageError(f"Table '{name}' already exists.")
+        if replace:
+            self._check_not_extended(name, "replace")
+
+    def write_table(
+        self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
+    ) -> int:
+        self._check_writable(name, replace)
         _check_unique_names(schema)
+        with self._transaction(f"Writing table '{name}'") as cur:
+            self._drop(cur, name)
+            written = self._ingest(cur, name, schema, batches, schema.names)
+            self._record_schema(cur, name, schema)
+        return written
+
+    def write_extension(
+        self, name: str, base: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
+    ) -> int:
+        """Stores only the added columns, in side table ``_mdm_ext_<name>`` whose rowids
+        match the base's, and makes ``name`` a view joining the two: the base's data is
+        not copied. (A base whose rowids are not 1..n is copied as a plain table.)"""
+        self._check_writable(name, replace)
+        base_schema = self.table_schema(base)
+        check_extension_schema(name, base, base_schema, schema)
+        _check_unique_names(schema)
+        added = pa.schema(list(schema)[len(base_schema) :])
+        if not len(added) or base in self._extensions() or not self._dense_rowids(base):
+            return self.write_table(name, schema, batches, replace=replace)
+        side = SIDE_PREFIX + name
+        first = len(base_schema)
+
+        def added_columns() -> Iterator[pa.RecordBatch]:
+            for batch in batches:
+                if batch.schema.names != schema.names:
+                    raise StorageError(f"Batch columns {batch.schema.names} do not match table '{name}'.")
+                yield pa.RecordBatch.from_arrays(batch.columns[first:], schema=added)
+
+        with self._transaction(f"Writing table '{name}'") as cur:
+            self._drop(cur, name)
+            cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(side)}")
+            written = self._ingest(cur, side, added, added_columns(), added.names)
+            expected = self.row_count(base)
+            if written != expected:
+                raise StorageError(f"Table '{name}' got {written} rows; its base '{base}' has {expected}.")
+            cur.execute(_view_sql(name, base, side, schema, base_schema.names))
+            cur.execute(f"INSERT INTO {EXTENSIONS_TABLE} (table_name, base, side) VALUES (?, ?, ?)", [name, base, side])
+            self._record_schema(cur, name, schema)
+        return written
+
+    def drop_columns(self, name: str, columns: Sequence[str]) -> None:
+        self._check_writable(name, replace=True)
+        kept = schema_without(name, self.table_schema(name), columns)
+        extension = self._extensions().get(name)
+        with self._transaction(f"Dropping columns of table '{name}'") as cur:
+            if extension is not None:  # the side table keeps them; the view stops showing them
+                base, side = extension
+                cur.execute(f"DROP VIEW {quote_identifier(name)}")
+                cur.execute(_view_sql(name, base, side, kept, self.table_schema(base).names))
+            else:
+                for column in dict.fromkeys(columns):
+                    cur.execute(f"ALTER TABLE {quote_identifier(name)} DROP COLUMN {quote_identifier(column)}")
+            self._record_schema(cur, name, kept)
+
+    def drop_table(self, name: str) -> None:
+        if self.read_only:
+            raise StorageError(f"{self.path.name} is open read-only.")
+        self._check_not_extended(name, "drop")
+        with self._transaction(f"Dropping table '{name}'") as cur:
+            self._drop(cur, name)
+
+    def rename_table(self, old: str, new: str) -> None:
+        self._require(old)
+        self._check_writable(new, replace=True)
+        if old == new:
+            return
+        extension = self._extensions().get(old)
+        with self._transaction(f"Renaming table '{old}' to '{new}'") as cur:
+            self._drop(cur, new)
+            if extension is not None:
+                base, side = extension
+                schema = self.table_schema(old)
+                cur.execute(f"DROP VIEW {quote_identifier(old)}")
+                cur.execute(f"ALTER TABLE {quote_identifier(side)} RENAME TO {quote_identifier(SIDE_PREFIX + new)}")
+                cur.execute(_view_sql(new, base, SIDE_PREFIX + new, schema, self.table_schema(base).names))
+                cur.execute(
+                    f"UPDATE {EXTENSIONS_TABLE} SET table_name = ?, side = ? WHERE table_name = ?",
+                    [new, SIDE_PREFIX + new, old],
+                )
+            else:  # SQLite rewrites the views of extensions that name it
+                cur.execute(f"ALTER TABLE {quote_identifier(old)} RENAME TO {quote_identifier(new)}")
+                cur.execute(f"UPDATE {EXTENSIONS_TABLE} SET base = ? WHERE base = ?", [new, old])
+            cur.execute(f"UPDATE {SCHEMA_TABLE} SET table_name = ? WHERE table_name = ?", [new, old])
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[Any]:
+        """A write transaction; driver errors become a StorageError naming ``what``."""
+        with self._con.cursor() as cur:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                cur.execute("ROLLBACK")
+                if isinstance(exc, adbc_sqlite.Error):
+                    raise StorageError(f"{what} in {self.path.name} failed: {exc}") from None
+                raise
+
+    def _drop(self, cur: Any, name: str) -> None:
+        """Drop table or extension ``name`` and its bookkeeping (inside a transaction)."""
+        extension = self._extensions().get(name)
+        if extension is not None:
+            cur.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")
+            cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(extension[1])}")
+            cur.execute(f"DELETE FROM {EXTENSIONS_TABLE} WHERE table_name = ?", [name])
+        else:
+            cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
+        cur.execute(f"DELETE FROM {SCHEMA_TABLE} WHERE table_name = ?", [name])
+
+    def _ingest(self, cur: Any, table: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], names: list[str]) -> int:
+        """Create ``table`` for ``schema`` and bulk-insert ``batches``; rows written. An
+        exception raised by ``batches`` comes out unchanged."""
         storage_types = [text_storage_type(f.type) for f in schema]
-        storage_schema = pa.schema(
-            [pa.field(f.name, t) for f, t in zip(schema, storage_types, strict=True)]
-        )
+        storage_schema = pa.schema([pa.field(f.name, t) for f, t in zip(schema, storage_types, strict=True)])
         columns = ", ".join(
             f"{quote_identifier(f.name)} {_DECLARED[t]}" for f, t in zip(schema, storage_types, strict=True)
         )
-        table = quote_identifier(name)
         written = 0
         failure: list[BaseException] = []
 
@@ -147,8 +284,8 @@ class SQLiteStore(BaseStore):
             nonlocal written
             try:
                 for batch in batches:
-                    if batch.schema.names != schema.names:
-                        raise StorageError(f"Batch columns {batch.schema.names} do not match table '{name}'.")
+                    if batch.schema.names != names:
+                        raise StorageError(f"Batch columns {batch.schema.names} do not match table '{table}'.")
                     arrays = [encode_column(batch.column(i), f.type) for i, f in enumerate(schema)]
                     written += batch.num_rows
                     yield pa.RecordBatch.from_arrays(arrays, schema=storage_schema)
@@ -157,51 +294,30 @@ class SQLiteStore(BaseStore):
                 failure.append(exc)
                 raise
 
-        with self._con.cursor() as cur:
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                cur.execute(f"DROP TABLE IF EXISTS {table}")
-                cur.execute(f"CREATE TABLE {table} ({columns})" if columns else f"CREATE TABLE {table} (_mdm_empty INTEGER)")
-                reader = pa.RecordBatchReader.from_batches(storage_schema, encoded())
-                if len(schema):
-                    cur.adbc_ingest(name, reader, mode="append")
-                else:
-                    for _ in encoded():
-                        pass
-                cur.execute(
-                    f"INSERT OR REPLACE INTO {SCHEMA_TABLE} (table_name, arrow_schema) VALUES (?, ?)",
-                    [name, schema.serialize().to_pybytes()],
-                )
-                cur.execute("COMMIT")
-            except BaseException as exc:
-                cur.execute("ROLLBACK")
-                if failure:
-                    raise failure[0] from None
-                if isinstance(exc, adbc_sqlite.Error):
-                    raise StorageError(f"Writing table '{name}' to {self.path.name} failed: {exc}") from None
-                raise
+        quoted = quote_identifier(table)
+        cur.execute(f"CREATE TABLE {quoted} ({columns})" if columns else f"CREATE TABLE {quoted} (_mdm_empty INTEGER)")
+        try:
+            if len(schema):
+                cur.adbc_ingest(table, pa.RecordBatchReader.from_batches(storage_schema, encoded()), mode="append")
+            else:
+                for _ in encoded():
+                    pass
+        except BaseException:
+            if failure:
+                raise failure[0] from None
+            raise
         return written
 
-    def drop_table(self, name: str) -> None:
-        with self._con.cursor() as cur:
-            cur.execute("BEGIN IMMEDIATE")
-            cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
-            cur.execute(f"DELETE FROM {SCHEMA_TABLE} WHERE table_name = ?", [name])
-            cur.execute("COMMIT")
+    def _record_schema(self, cur: Any, name: str, schema: pa.Schema) -> None:
+        cur.execute(
+            f"INSERT OR REPLACE INTO {SCHEMA_TABLE} (table_name, arrow_schema) VALUES (?, ?)",
+            [name, schema.serialize().to_pybytes()],
+        )
 
-    def rename_table(self, old: str, new: str) -> None:
-        self._require(old)
-        with self._con.cursor() as cur:
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(new)}")
-                cur.execute(f"DELETE FROM {SCHEMA_TABLE} WHERE table_name = ?", [new])
-                cur.execute(f"ALTER TABLE {quote_identifier(old)} RENAME TO {quote_identifier(new)}")
-                cur.execute(f"UPDATE {SCHEMA_TABLE} SET table_name = ? WHERE table_name = ?", [new, old])
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+    def _dense_rowids(self, table: str) -> bool:
+        """Whether the rowids of ``table`` are exactly 1..row count (rows never deleted)."""
+        high, count = self._query(f"SELECT COALESCE(MAX(rowid), 0), COUNT(*) FROM {quote_identifier(table)}")[0]
+        return int(high) == int(count)
 
     # -- reading -----------------------------------------------------------------------
     def read_table(
@@ -219,21 +335,36 @@ class SQLiteStore(BaseStore):
         if len(schema) == 0:
             return pa.RecordBatchReader.from_batches(schema, iter(()))
         storage_types = [text_storage_type(f.type) for f in schema]
-        select_list = ", ".join(quote_identifier(f.name) for f in schema)
-        sql = f"SELECT {select_list} FROM {quote_identifier(name)}"
+        extension = self._extensions().get(name)
+        if extension is None:
+            source, order = quote_identifier(name), "rowid"
+
+            def ref(column: str) -> str:
+                return quote_identifier(column)
+        else:
+            base, side = extension
+            base_names = set(self.table_schema(base).names)
+            source = f"{quote_identifier(base)} AS b JOIN {quote_identifier(side)} AS s ON s.rowid = b.rowid"
+            order = "b.rowid"
+
+            def ref(column: str) -> str:
+                return ("b." if column in base_names else "s.") + quote_identifier(column)
+
+        select_list = ", ".join(ref(f.name) for f in schema)
+        sql = f"SELECT {select_list} FROM {source}"
         params: list[Any] = []
         clauses = []
         for column, op, value in where:
             if column not in self.table_schema(name).names:
                 raise StorageError(f"Table '{name}' has no column {column!r}.")
             if op in ("is null", "is not null"):
-                clauses.append(f"{quote_identifier(column)} {op.upper()}")
+                clauses.append(f"{ref(column)} {op.upper()}")
             else:
-                clauses.append(f"{quote_identifier(column)} {op} ?")
+                clauses.append(f"{ref(column)} {op} ?")
                 params.append(_bindable(value))
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY rowid"
+        sql += f" ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
@@ -353,6 +484,16 @@ def _bindable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
     return value
+
+
+def _view_sql(name: str, base: str, side: str, schema: pa.Schema, base_names: Sequence[str]) -> str:
+    """The view presenting extension ``name``: its columns from the base or the side table."""
+    in_base = set(base_names)
+    columns = ", ".join(("b." if c in in_base else "s.") + quote_identifier(c) for c in schema.names)
+    return (
+        f"CREATE VIEW {quote_identifier(name)} AS SELECT {columns} FROM {quote_identifier(base)} AS b "
+        f"JOIN {quote_identifier(side)} AS s ON s.rowid = b.rowid"
+    )
 
 
 def _check_unique_names(schema: pa.Schema) -> None:
