@@ -13,10 +13,13 @@ from the store once and replayed from memory when it fits in
 
 1. fit on the training table;
 2. apply ``skip_list`` and the name rules (:mod:`mdm_core.features.naming`);
-3. with ``drop_constant`` on, a dry pass over train finds engine features that are all
-   null or constant there; they are dropped from every table;
-4. every table is written to ``<table>_features__tmp``; only when all are written are they
-   renamed over ``<table>_features``, so a failure never leaves partial feature tables.
+3. every table is written to ``<table>_features__tmp`` with ``Store.write_extension`` (a
+   backend may store only the feature columns beside the source table), the training
+   table first: with ``drop_constant`` on, engine features that are all null or constant
+   on it are found while it is written, dropped from it, and never computed for the
+   other tables;
+4. only when all are written are they renamed over ``<table>_features``, so a failure
+   never leaves partial feature tables.
 
 A feature that raises is skipped with a warning naming it (the pass restarts without it,
 so every table still gets identical columns) when ``skip_on_error`` is on, and aborts
@@ -100,9 +103,7 @@ def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_na
 
     while True:
         try:
-            if fe.drop_constant:
-                state = _drop_constant(train_source, engine, state)
-            written = _write_all(store, tables, schemas, batch_size, engine, state, custom, train_source)
+            written, kept = _write_all(store, tables, schemas, batch_size, engine, state, custom, train_source, fe.drop_constant)
             break
         except FeatureComputationError as exc:
             _drop_tmp(store, tables)
@@ -117,9 +118,9 @@ def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_na
 
     for table in tables:
         store.rename_table(table.name + "_features" + TMP_SUFFIX, table.name + "_features")
-    results = [_table_info(t, schemas[t.name], written[t.name], state, custom) for t in tables]
+    results = [_table_info(t, schemas[t.name], written[t.name], kept, custom) for t in tables]
     info.feature_engine = choice.name
-    log.info("features written", dataset=info.name, tables=[r.name for r in results], features=len(state.names) + len(custom.fields))
+    log.info("features written", dataset=info.name, tables=[r.name for r in results], features=len(kept.names) + len(custom.fields))
     return results
 
 
@@ -177,29 +178,6 @@ def _named(state: FittedFeatures, names: NameRegistry) -> FittedFeatures:
     return state.without(drop) if drop else state
 
 
-def _drop_constant(train: TableSource, engine: Any, state: FittedFeatures) -> FittedFeatures:
-    """Engine features that are all null or constant on the training table, dropped."""
-    if not state.units:
-        return state
-    tracker = _ConstantTracker(state.names)
-
-    def check(batch: pa.RecordBatch) -> bool:
-        # Features already seen to vary cannot become constant: compute only the rest.
-        live = state.without(tracker.varies) if tracker.varies else state
-        if live.units:
-            tracker.update(engine.transform(live, batch))
-        return bool(live.units)
-
-    with row_progress(f"Checking features on {train.table}", train.store.row_count(train.table)) as bar:
-        for _, undecided in ahead(_advancing(train.batches(), bar), check):
-            if not undecided:
-                break
-    dropped = tracker.constant()
-    if dropped:
-        log.info("constant or all-null features dropped", count=len(dropped), features=dropped[:20])
-    return state.without(dropped)
-
-
 class _ConstantTracker:
     """Per column: whether it has seen a null, a value, and more than one value."""
 
@@ -246,20 +224,25 @@ def _write_all(
     state: FittedFeatures,
     custom: CustomStage,
     train: TableSource,
-) -> dict[str, int]:
+    drop_constant: bool,
+) -> tuple[dict[str, int], FittedFeatures]:
+    """Write every ``<table>_features__tmp``, training table first; rows written per table
+    and the engine features kept (constant ones on train dropped when asked)."""
     written = {}
-    for table in tables:
+    for table in sorted(tables, key=lambda t: t.name != train.table):
         source = schemas[table.name]
-        schema = pa.schema(list(source) + list(state.schema()) + custom.fields)
+        tracker = _ConstantTracker(state.names) if drop_constant and table.name == train.table else None
         reads = train if table.name == train.table else TableSource(store, table.name, batch_size, 0)
-
+        tmp = table.name + "_features" + TMP_SUFFIX
+        schema = pa.schema(list(source) + list(state.schema()) + custom.fields)
         with row_progress(f"Features for {table.name}", table.row_count) as bar:
-            stream = _feature_batches(_advancing(reads.batches(), bar), schema, engine, state, custom)
-            rows = store.write_table(table.name + "_features" + TMP_SUFFIX, schema, stream, replace=True)
-        if rows != store.row_count(table.name):
-            raise MDMError(f"Features for table '{table.name}' have {rows} rows, expected {store.row_count(table.name)}.")
-        written[table.name] = rows
-    return written
+            stream = _feature_batches(_advancing(reads.batches(), bar), schema, engine, state, custom, tracker)
+            written[table.name] = store.write_extension(tmp, table.name, schema, stream, replace=True)
+        if tracker is not None and (dropped := tracker.constant()):
+            log.info("constant or all-null features dropped", count=len(dropped), features=dropped[:20])
+            store.drop_columns(tmp, dropped)
+            state = state.without(dropped)
+    return written, state
 
 
 def _feature_batches(
@@ -268,13 +251,22 @@ def _feature_batches(
     engine: Any,
     state: FittedFeatures,
     custom: CustomStage,
+    tracker: _ConstantTracker | None,
 ) -> Iterator[pa.RecordBatch]:
-    """Original columns followed by engine and custom features, batch by batch."""
+    """Original columns followed by engine and custom features, batch by batch; engine
+    features are shown to ``tracker`` when given."""
     if not state.units:
         for batch in batches:
             yield pa.RecordBatch.from_arrays(list(batch.columns) + custom.compute(batch), schema=schema)
         return
-    for batch, features in ahead(batches, lambda b: engine.transform(state, b)):
+
+    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
+        features = engine.transform(state, batch)
+        if tracker is not None:
+            tracker.update(features)
+        return features
+
+    for batch, features in ahead(batches, transform):
         arrays = list(batch.columns) + list(features.columns) + custom.compute(batch)
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
