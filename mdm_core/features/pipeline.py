@@ -92,6 +92,13 @@ def prefetched(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         worker.join()
 
 
+def advancing(items: Iterable[Any], bar: Any) -> Iterator[Any]:
+    """``items`` unchanged, advancing the progress ``bar`` by each one's ``num_rows``."""
+    for item in items:
+        yield item
+        bar.advance(item.num_rows)
+
+
 def _close(items: Any) -> None:
     # Close a reader now (a traceback would keep it, and its cursor, alive).
     close = getattr(items, "close", None)

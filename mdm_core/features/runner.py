@@ -37,15 +37,16 @@ import pyarrow.compute as pc
 from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo
 from mdm_core.errors import MDMError
 from mdm_core.features.custom_stage import CustomStage, prepare
-from mdm_core.features.discovery import custom_producers, select_engine
+from mdm_core.features.discovery import custom_producers
 from mdm_core.features.engine import (
     FeatureComputationError,
     FitContext,
     FittedFeatures,
     SourceColumn,
 )
+from mdm_core.features.fit import Fitted, fit_from_store
 from mdm_core.features.naming import NameRegistry
-from mdm_core.features.pipeline import ahead, prefetched
+from mdm_core.features.pipeline import advancing, ahead
 from mdm_core.logging import get_logger
 from mdm_core.progress import row_progress
 
@@ -61,32 +62,33 @@ def featurised_tables(info: DatasetInfo) -> list[TableInfo]:
     return [t for t in info.data_tables if t.name not in SKIPPED_TABLES]
 
 
-def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_name: str | None = None) -> list[TableInfo]:
+def generate_features(
+    store: Any,
+    info: DatasetInfo,
+    settings: Any,
+    *,
+    engine_name: str | None = None,
+    fitted: Fitted | None = None,
+    train_batches: list[pa.RecordBatch] | None = None,
+) -> list[TableInfo]:
     """Write ``<table>_features`` for every featurised table of ``info`` into ``store``
     (an open :class:`mdm_core.storage.Store`) and return their TableInfo records
     (``kind='features'``), in the order of ``info.tables``; records the engine that ran in
-    ``info.feature_engine``. See the module docstring."""
+    ``info.feature_engine``. ``fitted`` is an engine already fitted on the training table
+    (registration fits while it writes the table; see :mod:`mdm_core.features.fit`), and
+    ``train_batches`` that table's full content when the caller still holds it. See the
+    module docstring."""
     fe = settings.feature_engineering
     batch_size = settings.performance.batch_size
-    choice, engine = select_engine(settings, engine_name)
     tables = featurised_tables(info)
     train = info.default_table
-    log.info("generating features", dataset=info.name, engine=choice.name, plugin=choice.plugin, reason=choice.reason)
-
-    train_info = info.table(train)
-    train_source = TableSource(store, train, batch_size, settings.performance.memory_cache_mb * 2**20)
+    train_source = TableSource(store, train, batch_size, settings.performance.memory_cache_mb * 2**20, train_batches)
     head = store.read_table(train, limit=HEAD_ROWS, batch_size=HEAD_ROWS).read_all()
-    context = FitContext(
-        table=train,
-        columns=tuple(SourceColumn(c.name, c.type) for c in train_info.columns),
-        target_column=info.target_column,
-        id_columns=tuple(info.id_columns),
-        head=head,
-        row_count=train_info.row_count,
-    )
-    with row_progress(f"Fitting features on {train}", train_info.row_count) as bar:
-        # The store is read on a worker while the engine fits on this thread.
-        state = engine.fit(_advancing(prefetched(train_source.batches()), bar), context)
+    if fitted is None:
+        context = training_context(info, head)
+        fitted = fit_from_store(store, train_source.batches(), context, settings, engine_name)
+    choice, engine, state = fitted.choice, fitted.engine, fitted.state
+    log.info("generating features", dataset=info.name, engine=choice.name, plugin=choice.plugin, reason=choice.reason)
 
     schemas = {t.name: store.table_schema(t.name) for t in tables}
     originals = {n for s in schemas.values() for n in s.names}
@@ -124,19 +126,35 @@ def generate_features(store: Any, info: DatasetInfo, settings: Any, *, engine_na
     return results
 
 
+def training_context(info: DatasetInfo, head: pa.Table | None) -> FitContext:
+    """What the engine is told about ``info``'s training table before it streams."""
+    train_info = info.table(info.default_table)
+    return FitContext(
+        table=train_info.name,
+        columns=tuple(SourceColumn(c.name, c.type) for c in train_info.columns),
+        target_column=info.target_column,
+        id_columns=tuple(info.id_columns),
+        head=head,
+        row_count=train_info.row_count,
+    )
+
+
 class TableSource:
     """The batches of one table, for the passes feature generation makes over it.
 
     The first complete pass reads the store and keeps the batches while their total size
     stays within ``cache_bytes``; later passes replay them (no second read), or read the
-    store again when the table did not fit. Batches are the same either way."""
+    store again when the table did not fit. ``cached`` is the table's content when the
+    caller already holds it. Batches hold the same rows either way."""
 
-    def __init__(self, store: Any, table: str, batch_size: int, cache_bytes: int) -> None:
+    def __init__(
+        self, store: Any, table: str, batch_size: int, cache_bytes: int, cached: list[pa.RecordBatch] | None = None
+    ) -> None:
         self.store = store
         self.table = table
         self.batch_size = batch_size
         self.cache_bytes = cache_bytes
-        self._cached: list[pa.RecordBatch] | None = None
+        self._cached = cached
         self._too_big = cache_bytes <= 0
 
     @property
@@ -159,12 +177,6 @@ class TableSource:
             yield batch
         if kept is not None:
             self._cached = kept
-
-
-def _advancing(batches: Iterator[pa.RecordBatch], bar: Any) -> Iterator[pa.RecordBatch]:
-    for batch in batches:
-        yield batch
-        bar.advance(batch.num_rows)
 
 
 def _named(state: FittedFeatures, names: NameRegistry) -> FittedFeatures:
@@ -236,7 +248,7 @@ def _write_all(
         tmp = table.name + "_features" + TMP_SUFFIX
         schema = pa.schema(list(source) + list(state.schema()) + custom.fields)
         with row_progress(f"Features for {table.name}", table.row_count) as bar:
-            stream = _feature_batches(_advancing(reads.batches(), bar), schema, engine, state, custom, tracker)
+            stream = _feature_batches(advancing(reads.batches(), bar), schema, engine, state, custom, tracker)
             written[table.name] = store.write_extension(tmp, table.name, schema, stream, replace=True)
         if tracker is not None and (dropped := tracker.constant()):
             log.info("constant or all-null features dropped", count=len(dropped), features=dropped[:20])
