@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import uuid
 
 import pytest
 from click.testing import CliRunner
@@ -44,16 +45,25 @@ def test_postgresql_checks_leave_no_schema_behind(home, monkeypatch):
 
     from mdm_core.testing.postgres import require_server
 
-    dsn = require_server()
-    monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", dsn)
-    with psycopg.connect(dsn) as conn:
-        before = {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
-    result = _run("--backend", "postgresql", "--format", "json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["failed"] == 0
-    with psycopg.connect(dsn) as conn:
-        after = {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
-    assert after == before
+    # A database of its own: tests running alongside create and drop schemas too.
+    server = require_server()
+    database = f"mdm_storage_cli_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    dsn = psycopg.conninfo.make_conninfo(server, dbname=database)
+    try:
+        monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", dsn)
+        with psycopg.connect(dsn) as conn:
+            before = {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
+        result = _run("--backend", "postgresql", "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["failed"] == 0
+        with psycopg.connect(dsn) as conn:
+            after = {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
+        assert after == before
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def test_unreachable_postgresql_fails_every_check_without_leaking_the_password(home, monkeypatch):
