@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mdm_core.datasets.models import COLUMN_KINDS
 from mdm_core.errors import DatasetError
+
+#: Rows from the start of each table that kinds are detected on.
+SAMPLE_ROWS = 20_000
 
 ID_TOKENS = {"id", "uuid", "guid"}
 _TOKEN_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -127,3 +131,21 @@ class TargetStats:
         if pa.types.is_boolean(typ):
             return "binary_classification"
         return "multiclass_classification"
+
+
+def id_columns_of(requested: Sequence[str], main_sample: pa.Table, target: str | None, overrides: dict[str, str]) -> list[str]:
+    """The ID columns asked for, else those detected in the main table's sample."""
+    if requested:
+        return list(requested)
+    return [
+        c for c in main_sample.column_names
+        if c != target and overrides.get(c, "id") == "id" and detect_kind(c, main_sample.column(c)) == "id"
+    ]
+
+
+def column_kinds(sample: pa.Table, id_columns: Sequence[str], overrides: dict[str, str]) -> dict[str, str]:
+    """The kind of every column of a table, from ``--type``, the ID columns, or its sample."""
+    return {
+        c: overrides.get(c) or ("id" if c in id_columns else detect_kind(c, sample.column(c)))
+        for c in sample.column_names
+    }

@@ -18,7 +18,14 @@ import pyarrow as pa
 
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.catalog import Catalog
-from mdm_core.datasets.detection import TargetStats, detect_kind, is_id_name, parse_type_overrides
+from mdm_core.datasets.detection import (
+    SAMPLE_ROWS,
+    TargetStats,
+    column_kinds,
+    id_columns_of,
+    is_id_name,
+    parse_type_overrides,
+)
 from mdm_core.datasets.discovery import Discovered, SourceTable, discover
 from mdm_core.datasets.models import (
     ColumnInfo,
@@ -28,17 +35,15 @@ from mdm_core.datasets.models import (
     normalize_problem_type,
 )
 from mdm_core.datasets.readers import SourceReader
+from mdm_core.datasets.training_fit import TrainingFitTap
 from mdm_core.errors import DatasetError, MDMError, StorageError
-from mdm_core.features.engine import FitContext, SourceColumn
-from mdm_core.features.fit import Fitted, StreamingFit, as_stored
-from mdm_core.features.runner import HEAD_ROWS, generate_features
+from mdm_core.features.runner import generate_features
 from mdm_core.logging import get_logger
 from mdm_core.progress import RowProgress, row_progress
 from mdm_core.storage import StorageBackend, Store, StoreRef, get_backend
 
 log = get_logger(__name__)
 
-SAMPLE_ROWS = 20_000
 
 
 @attrs.frozen
@@ -91,7 +96,7 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     reclaim_abandoned(catalog, settings)
     staging_folder, staging_ref = catalog.new_staging(name, backend_name)
     features = request.generate_features and settings.feature_engineering.enabled
-    tap = _TrainingFitTap(settings, request, main_table, target, overrides, backend) if features else None
+    tap = TrainingFitTap(settings, main_table, target, request.id_columns, overrides, backend) if features else None
     try:
         with backend.create_store(staging_ref) as store:
             results = {
@@ -161,7 +166,7 @@ def _require_column(label: str, column: str | None, table: str, columns: Sequenc
 
 
 def _ingest(
-    store: Store, source: SourceTable, reader: SourceReader, target: str | None, tap: _TrainingFitTap | None = None
+    store: Store, source: SourceTable, reader: SourceReader, target: str | None, tap: TrainingFitTap | None = None
 ) -> _IngestResult:
     """Stream one file into table ``source.name`` (every batch also goes to ``tap``); on a
     late type surprise in a CSV, widen that column and write the table again."""
@@ -178,7 +183,7 @@ def _ingest(
 
 
 def _ingest_once(
-    store: Store, source: SourceTable, stream: pa.RecordBatchReader, target: str | None, tap: _TrainingFitTap | None
+    store: Store, source: SourceTable, stream: pa.RecordBatchReader, target: str | None, tap: TrainingFitTap | None
 ) -> _IngestResult:
     """One pass: write every batch, keeping a sample for detection and target statistics."""
     sample: list[pa.RecordBatch] = []
@@ -223,9 +228,9 @@ def _describe(
     if unknown:
         raise DatasetError(f"--type names unknown column(s): {', '.join(map(repr, unknown))}.")
     main = results[main_table]
-    id_columns = _id_columns(request, main.sample, target, overrides)
+    id_columns = id_columns_of(request.id_columns, main.sample, target, overrides)
     for result in results.values():
-        kinds = _column_kinds(result.sample, id_columns, overrides)
+        kinds = column_kinds(result.sample, id_columns, overrides)
         for column in result.sample.column_names:
             arrow_type = str(result.sample.schema.field(column).type)
             result.table.columns.append(ColumnInfo(column, kinds[column], arrow_type))
@@ -246,90 +251,6 @@ def _describe(
         tags=[t.strip() for t in request.tags if t.strip()],
         source=str(request.path),
     )
-
-
-def _id_columns(request: RegistrationRequest, main_sample: pa.Table, target: str | None, overrides: dict[str, str]) -> list[str]:
-    """The ID columns asked for, else those detected in the main table's sample."""
-    if request.id_columns:
-        return list(request.id_columns)
-    return [
-        c for c in main_sample.column_names
-        if c != target and overrides.get(c, "id") == "id" and detect_kind(c, main_sample.column(c)) == "id"
-    ]
-
-
-def _column_kinds(sample: pa.Table, id_columns: Sequence[str], overrides: dict[str, str]) -> dict[str, str]:
-    """The kind of every column of a table, from ``--type``, the ID columns, or its sample."""
-    return {
-        c: overrides.get(c) or ("id" if c in id_columns else detect_kind(c, sample.column(c)))
-        for c in sample.column_names
-    }
-
-
-class _TrainingFitTap:
-    """Fits the feature engine on the main table while it is written: batches are handed
-    over as the store will give them back; the fit starts once the detection sample is
-    complete (kinds come from it, as in the dataset's metadata). Keeps the table's batches
-    for the feature pass while they fit in ``performance.memory_cache_mb``."""
-
-    def __init__(self, settings: Settings, request: RegistrationRequest, table: str, target: str | None,
-                 overrides: dict[str, str], backend: StorageBackend) -> None:
-        self.settings, self.request, self.table = settings, request, table
-        self.target, self.overrides, self.backend = target, overrides, backend
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget everything fed (the table is being written again)."""
-        fit = getattr(self, "fit", None)
-        if fit is not None:
-            fit.cancel()
-        self.fit: StreamingFit | None = None
-        self.pending: list[pa.RecordBatch] = []
-        self.kept: list[pa.RecordBatch] | None = []
-        self.kept_bytes = 0
-
-    def feed(self, batch: pa.RecordBatch) -> None:
-        stored = as_stored(batch, self.backend)
-        if self.kept is not None:
-            self.kept_bytes += stored.nbytes
-            if self.kept_bytes <= self.settings.performance.memory_cache_mb * 2**20:
-                self.kept.append(stored)
-            else:
-                self.kept = None
-        if self.fit is None:
-            self.pending.append(batch)
-        else:
-            self.fit.feed(stored)
-
-    def sample_complete(self) -> None:
-        """Start fitting: the batches fed so far hold the detection sample."""
-        if self.fit is not None:
-            return
-        sample = pa.Table.from_batches(self.pending).slice(0, SAMPLE_ROWS) if self.pending else None
-        if sample is None:
-            return
-        ids = _id_columns(self.request, sample, self.target, self.overrides)
-        kinds = _column_kinds(sample, ids, self.overrides)
-        context = FitContext(
-            table=self.table,
-            columns=tuple(SourceColumn(c, kinds[c]) for c in sample.column_names),
-            target_column=self.target,
-            id_columns=tuple(ids),
-            head=pa.Table.from_batches([as_stored(b, self.backend) for b in sample.slice(0, HEAD_ROWS).to_batches()]),
-        )
-        self.fit = StreamingFit(self.settings, context)
-        for batch in self.pending:
-            self.fit.feed(as_stored(batch, self.backend))
-        self.pending = []
-
-    def finish(self) -> Fitted | None:
-        self.sample_complete()
-        return self.fit.finish() if self.fit is not None else None
-
-    def cancel(self) -> None:
-        if self.fit is not None:
-            self.fit.cancel()
-            self.fit = None
 
 
 def _commit(catalog: Catalog, backend: StorageBackend, staging_ref: StoreRef, info: DatasetInfo, settings: Settings) -> None:
