@@ -25,15 +25,13 @@ class TrainingFitTap:
                  overrides: dict[str, str], backend: StorageBackend) -> None:
         self.settings, self.table, self.requested_ids = settings, table, tuple(id_columns)
         self.target, self.overrides, self.backend = target, overrides, backend
+        self.fit: StreamingFit | None = None
         self.reset()
 
     def reset(self) -> None:
         """Forget everything fed (the table is being written again)."""
-        fit = getattr(self, "fit", None)
-        if fit is not None:
-            fit.cancel()
-        self.fit: StreamingFit | None = None
-        self.pending: list[pa.RecordBatch] = []
+        self.cancel()
+        self.pending: list[tuple[pa.RecordBatch, pa.RecordBatch]] = []  # (as read, as stored)
         self.kept: list[pa.RecordBatch] | None = []
         self.kept_bytes = 0
 
@@ -46,7 +44,7 @@ class TrainingFitTap:
             else:
                 self.kept = None
         if self.fit is None:
-            self.pending.append(batch)
+            self.pending.append((batch, stored))
         else:
             self.fit.feed(stored)
 
@@ -54,9 +52,9 @@ class TrainingFitTap:
         """Start fitting: the batches fed so far hold the detection sample."""
         if self.fit is not None:
             return
-        sample = pa.Table.from_batches(self.pending).slice(0, SAMPLE_ROWS) if self.pending else None
-        if sample is None:
+        if not self.pending:
             return
+        sample = pa.Table.from_batches([read for read, _ in self.pending]).slice(0, SAMPLE_ROWS)
         ids = id_columns_of(self.requested_ids, sample, self.target, self.overrides)
         kinds = column_kinds(sample, ids, self.overrides)
         context = FitContext(
@@ -64,11 +62,11 @@ class TrainingFitTap:
             columns=tuple(SourceColumn(c, kinds[c]) for c in sample.column_names),
             target_column=self.target,
             id_columns=tuple(ids),
-            head=pa.Table.from_batches([as_stored(b, self.backend) for b in sample.slice(0, HEAD_ROWS).to_batches()]),
+            head=pa.Table.from_batches([stored for _, stored in self.pending]).slice(0, HEAD_ROWS),
         )
         self.fit = StreamingFit(self.settings, context)
-        for batch in self.pending:
-            self.fit.feed(as_stored(batch, self.backend))
+        for _, stored in self.pending:
+            self.fit.feed(stored)
         self.pending = []
 
     def finish(self) -> Fitted | None:

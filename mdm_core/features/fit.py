@@ -1,8 +1,8 @@
 """Fitting the chosen feature engine on the training table.
 
-:func:`fit_from_store` reads the table back from a store; :class:`StreamingFit` fits while
-the caller streams the table in for another purpose (registration writing it), so the
-source is read once and the fit runs on a second core. Both give a :class:`Fitted`, which
+:func:`fit_batches` fits on batches the caller reads (the stored table); :class:`StreamingFit`
+fits while the caller streams the table in for another purpose (registration writing it),
+so the source is read once and the fit runs on a second core. Both give a :class:`Fitted`, which
 :func:`mdm_core.features.runner.generate_features` takes; the fitted state is the same
 either way, because engines are independent of batch boundaries and the batches hold the
 values the store gives back (see :func:`as_stored`).
@@ -36,16 +36,15 @@ class Fitted:
     choice: Choice
     engine: Any
     state: FittedFeatures
-    table: str
 
 
-def fit_from_store(store: Any, batches: Iterator[pa.RecordBatch], context: FitContext, settings: Any,
-                   engine_name: str | None = None) -> Fitted:
+def fit_batches(batches: Iterator[pa.RecordBatch], context: FitContext, settings: Any,
+                engine_name: str | None = None) -> Fitted:
     """Fit on ``batches`` of ``context.table`` (pulled on a worker while the engine fits)."""
     choice, engine = select_engine(settings, engine_name)
     with row_progress(f"Fitting features on {context.table}", context.row_count) as bar:
         state = engine.fit(advancing(prefetched(batches), bar), context)
-    return Fitted(choice, engine, state, context.table)
+    return Fitted(choice, engine, state)
 
 
 class _Cancelled(Exception):
@@ -58,9 +57,9 @@ class StreamingFit:
     Feeding blocks only while the worker is a few batches behind. An error in the fit
     stops it and is raised by :meth:`finish`; :meth:`cancel` stops it and discards it."""
 
-    def __init__(self, settings: Any, context: FitContext, engine_name: str | None = None, depth: int = 4) -> None:
+    def __init__(self, settings: Any, context: FitContext, depth: int = 4) -> None:
         self.context = context
-        self.choice, self.engine = select_engine(settings, engine_name)
+        self.choice, self.engine = select_engine(settings)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._result: list[Any] = []
@@ -100,7 +99,7 @@ class StreamingFit:
         status, value = self._result[0]
         if status == "error":
             raise value
-        return Fitted(self.choice, self.engine, value, self.context.table)
+        return Fitted(self.choice, self.engine, value)
 
     def cancel(self) -> None:
         self._stop.set()

@@ -44,7 +44,7 @@ from mdm_core.features.engine import (
     FittedFeatures,
     SourceColumn,
 )
-from mdm_core.features.fit import Fitted, fit_from_store
+from mdm_core.features.fit import Fitted, fit_batches
 from mdm_core.features.naming import NameRegistry
 from mdm_core.features.pipeline import advancing, ahead
 from mdm_core.logging import get_logger
@@ -86,7 +86,7 @@ def generate_features(
     head = store.read_table(train, limit=HEAD_ROWS, batch_size=HEAD_ROWS).read_all()
     if fitted is None:
         context = training_context(info, head)
-        fitted = fit_from_store(store, train_source.batches(), context, settings, engine_name)
+        fitted = fit_batches(train_source.batches(), context, settings, engine_name)
     choice, engine, state = fitted.choice, fitted.engine, fitted.state
     log.info("generating features", dataset=info.name, engine=choice.name, plugin=choice.plugin, reason=choice.reason)
 
