@@ -201,7 +201,9 @@ class SQLiteStore(BaseStore):
         return written
 
     def drop_columns(self, name: str, columns: Sequence[str]) -> None:
-        self._check_writable(name, replace=True)
+        if self.read_only:
+            raise StorageError(f"{self.path.name} is open read-only.")
+        self._check_not_extended(name, "drop columns of")
         kept = schema_without(name, self.table_schema(name), columns)
         extension = self._extensions().get(name)
         with self._transaction(f"Dropping columns of table '{name}'") as cur:
