@@ -17,6 +17,10 @@ class DatasetNotFound(DatasetError):
     """No dataset of that name is registered."""
 
 
+class DatasetBusy(DatasetError):
+    """Another process is registering, replacing or removing the same dataset."""
+
+
 class StorageError(MDMError):
     """A storage backend failed or is unavailable."""
 

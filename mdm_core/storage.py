@@ -8,7 +8,7 @@ was written with (backends keep that schema themselves when the engine cannot).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -133,7 +133,19 @@ class StorageBackend(Protocol):
 
     def describe(self, ref: StoreRef) -> dict[str, Any]:
         """Where the store lives, for ``dataset info``: relative paths or names only, never
-        secrets."""
+        secrets. Recorded in the dataset's metadata and handed back to :meth:`at`."""
+
+    def at(self, location: Mapping[str, Any]) -> StorageBackend:
+        """The backend that reaches stores :meth:`describe` described as ``location``
+        (a server engine: the server, database and user recorded there, not the ones
+        configured now; secrets come from the configuration or the environment).
+        Every operation on an existing dataset goes through it. ``self`` when the
+        location is the configured one or the engine keeps stores in dataset folders."""
+
+    def check_table(self, name: str, columns: Sequence[str]) -> None:
+        """StorageError (one sentence naming the table and the limit) if a table
+        ``name`` with ``columns`` cannot be stored: too many columns, names too long or
+        clashing. Registration asks before any work starts."""
 
     def health_check(self) -> HealthReport: ...
 
@@ -276,3 +288,30 @@ def get_backend(name: str, settings: Any) -> StorageBackend:
 
     offered = get_plugin_manager().implementations("storage")
     return choose("storage", name, offered, settings.flags).winner.factory(settings)
+
+
+def backend_at(name: str, location: Mapping[str, Any], settings: Any) -> StorageBackend:
+    """The backend ``name`` reaching the stores recorded at ``location`` (see
+    :meth:`StorageBackend.at`): how every existing dataset is opened."""
+    return get_backend(name, settings).at(location)
+
+
+def check_column_names(
+    table: str, columns: Sequence[str], *, engine: str, max_columns: int | None, case_insensitive: bool
+) -> None:
+    """The checks engines share: at most ``max_columns`` columns, no name twice (ignoring
+    case where the engine folds it), no NUL characters."""
+    if max_columns is not None and len(columns) > max_columns:
+        raise StorageError(
+            f"Table '{table}' has {len(columns):,} columns; {engine} stores at most {max_columns:,} per table "
+            "(use a backend that holds more, or select fewer columns)."
+        )
+    seen: dict[str, int] = {}
+    for index, column in enumerate(columns):
+        quote_identifier(column)
+        first = seen.setdefault(column.lower() if case_insensitive else column, index)
+        if first != index:
+            other = columns[first]
+            clash = f"column {column!r} twice" if other == column else f"columns {other!r} and {column!r}"
+            hint = f"; {engine} column names are case-insensitive" if other != column else ""
+            raise StorageError(f"Table '{table}' has {clash}{hint}.")

@@ -91,3 +91,55 @@ def legacy_fixture(tmp_path) -> Path:
     for path in target.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target
+
+
+@pytest.fixture
+def pg_database():
+    """The DSN of a PostgreSQL database created for this test alone (dropped after), so a
+    test can count every schema MDM leaves behind; skips without a server (fails in CI)."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from mdm_core.testing.postgres import require_server
+
+    server = require_server()
+    name = f"mdm_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_conninfo(**{**conninfo_to_dict(server), "dbname": name})
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+class BackendUnderTest:
+    """A backend a test runs on: its name and, for PostgreSQL, the DSN of the test's own
+    database, whose MDM schemas :meth:`schemas` lists (none for file backends)."""
+
+    def __init__(self, name: str, dsn: str | None) -> None:
+        self.name = name
+        self.dsn = dsn
+
+    def schemas(self) -> list[str]:
+        if self.dsn is None:
+            return []
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mdm\\_%' ORDER BY 1").fetchall()
+        return [r[0] for r in rows]
+
+
+@pytest.fixture(params=["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_backend(request, home, monkeypatch) -> BackendUnderTest:
+    """Each backend in turn, as the home's default; PostgreSQL in a database of its own."""
+    monkeypatch.setenv("MDM_DATABASE_DEFAULT_BACKEND", request.param)
+    if request.param != "postgresql":
+        return BackendUnderTest(request.param, None)
+    dsn = request.getfixturevalue("pg_database")
+    monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", dsn)
+    return BackendUnderTest(request.param, dsn)

@@ -13,7 +13,9 @@ import structlog
 from mdm_core.config import load_settings
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.catalog import Catalog
-from mdm_core.datasets.models import DatasetInfo, TableInfo
+from mdm_core.datasets.handover import recover_interrupted, remove_dataset
+from mdm_core.datasets.locks import dataset_lock
+from mdm_core.datasets.models import DatasetInfo, TableInfo, normalize_name
 from mdm_core.datasets.registration import RegistrationRequest, register
 from mdm_core.logging import configure_logging
 from mdm_core.storage import StorageBackend, Store, get_backend
@@ -72,27 +74,35 @@ class MDMClient:
         return register(self.settings, request)
 
     # -- catalog -----------------------------------------------------------------------
+    # Every entry point first finishes or undoes operations whose process died (cheap
+    # when there are none), so no command sees a half-registered or half-removed dataset.
     def list_datasets(self) -> list[DatasetInfo]:
+        recover_interrupted(self.catalog)
         return self.catalog.list()
 
     def get_dataset_info(self, name: str) -> DatasetInfo:
+        recover_interrupted(self.catalog)
         return self.catalog.load(name)
 
     def dataset_exists(self, name: str) -> bool:
+        recover_interrupted(self.catalog)
         return self.catalog.exists(name)
 
     def remove_dataset(self, name: str) -> DatasetInfo:
-        """Drop the dataset's store and folder; returns what was removed."""
-        info = self.catalog.load(name)
-        self._backend(info.backend).drop_store(self.catalog.store_ref(info))
-        self.catalog.remove_folder(info.name)
+        """Drop the dataset's store and folder, on the server it was registered on;
+        returns what was removed. Refused while another process works on the dataset."""
+        normalized = normalize_name(name)
+        with dataset_lock(self.catalog.root, normalized, "remove"):
+            recover_interrupted(self.catalog, held=normalized)
+            info = self.catalog.load(normalized)
+            remove_dataset(self.catalog, info)
         return info
 
     # -- reading -----------------------------------------------------------------------
     def open_store(self, name: str, *, read_only: bool = True) -> Store:
         """The dataset's store, open (close it, or use ``with``)."""
-        info = self.catalog.load(name)
-        return self._backend(info.backend).open_store(self.catalog.store_ref(info), read_only=read_only)
+        info = self.get_dataset_info(name)
+        return self._backend(info).open_store(self.catalog.store_ref(info), read_only=read_only)
 
     def iter_batches(
         self,
@@ -103,7 +113,7 @@ class MDMClient:
         batch_size: int | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """Stream a table as Arrow record batches (default table: ``train`` or ``data``)."""
-        info = self.catalog.load(name)
+        info = self.get_dataset_info(name)
         table_name = table or info.default_table
         info.table(table_name)
         with self.open_store(name) as store:
@@ -114,7 +124,7 @@ class MDMClient:
             yield from reader
 
     def load_arrow(self, name: str, table: str | None = None, columns: Sequence[str] | None = None, limit: int | None = None) -> pa.Table:
-        info = self.catalog.load(name)
+        info = self.get_dataset_info(name)
         table_name = table or info.default_table
         info.table(table_name)
         with self.open_store(name) as store:
@@ -135,18 +145,21 @@ class MDMClient:
         """Rebuild every ``<table>_features`` table with the winning (or named) engine."""
         from mdm_core.features.runner import generate_features
 
-        info = self.catalog.load(name)
-        with self.open_store(name, read_only=False) as store:
-            tables = generate_features(store, info, self.settings, engine_name=engine)
-        info.tables = [t for t in info.tables if t.kind != "features"] + list(tables)
-        self.catalog.save(info)
+        normalized = normalize_name(name)
+        with dataset_lock(self.catalog.root, normalized, "regenerate features"):
+            info = self.get_dataset_info(normalized)
+            with self.open_store(normalized, read_only=False) as store:
+                tables = generate_features(store, info, self.settings, engine_name=engine)
+            info.tables = [t for t in info.tables if t.kind != "features"] + list(tables)
+            self.catalog.save(info)
         return info
 
     def table_info(self, name: str, table: str) -> TableInfo:
         return self.catalog.load(name).table(table)
 
-    def _backend(self, name: str) -> StorageBackend:
-        if name not in self._backends:
-            self._backends[name] = get_backend(name, self.settings)
-        return self._backends[name]
+    def _backend(self, info: DatasetInfo) -> StorageBackend:
+        """The backend reaching ``info``'s store where it was registered."""
+        if info.backend not in self._backends:
+            self._backends[info.backend] = get_backend(info.backend, self.settings)
+        return self._backends[info.backend].at(info.store)
 

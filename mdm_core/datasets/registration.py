@@ -1,14 +1,16 @@
 """Registration: source files -> a dataset store + metadata, all or nothing.
 
-Everything is built in a staging folder/store; only when every table (and the features)
-is written is the store moved into place and ``dataset.yaml`` written. Any failure,
+Everything is built in a staging store; only when every table (and the features) is
+written is the store moved into place and ``dataset.yaml`` written. Any failure,
 including Ctrl-C, removes the staging work, so no dataset, folder or catalog entry is
-left behind. ``force`` replaces an existing dataset only after the new one is complete.
+left behind; a killed process's work is finished or undone by the next command (see
+:mod:`mdm_core.datasets.handover`). ``force`` replaces an existing dataset only after
+the new one is complete.
 """
 
 from __future__ import annotations
 
-import shutil
+import secrets
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ import attrs
 import pyarrow as pa
 
 from mdm_core.config.settings import Settings
+from mdm_core.datasets import journal
 from mdm_core.datasets.catalog import Catalog
 from mdm_core.datasets.detection import (
     SAMPLE_ROWS,
@@ -27,6 +30,8 @@ from mdm_core.datasets.detection import (
     parse_type_overrides,
 )
 from mdm_core.datasets.discovery import Discovered, SourceTable, discover
+from mdm_core.datasets.handover import abandon_registration, commit_registration, recover_interrupted
+from mdm_core.datasets.locks import dataset_lock
 from mdm_core.datasets.models import (
     ColumnInfo,
     DatasetInfo,
@@ -36,11 +41,11 @@ from mdm_core.datasets.models import (
 )
 from mdm_core.datasets.readers import SourceReader
 from mdm_core.datasets.training_fit import TrainingFitTap
-from mdm_core.errors import DatasetError, MDMError, StorageError
+from mdm_core.errors import DatasetError, StorageError
 from mdm_core.features.runner import generate_features
 from mdm_core.logging import get_logger
 from mdm_core.progress import RowProgress, row_progress
-from mdm_core.storage import StorageBackend, Store, StoreRef, get_backend
+from mdm_core.storage import Store, get_backend
 
 log = get_logger(__name__)
 
@@ -73,11 +78,14 @@ class _IngestResult:
 
 
 def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
-    """Register ``request`` and return the stored metadata; DatasetError on bad input."""
+    """Register ``request`` and return the stored metadata; DatasetError on bad input.
+
+    Everything that can be checked is checked before any work starts; the dataset's
+    lock is held from the existence check to the commit (see
+    :mod:`mdm_core.datasets.handover` for the steps and what a kill leaves)."""
     name = normalize_name(request.name)
     catalog = Catalog(settings)
-    if catalog.exists(name) and not request.force:
-        raise DatasetError(f"Dataset '{name}' already exists; use --force to replace it.")
+    _refuse_existing(catalog, name, request.force)
     problem_type = normalize_problem_type(request.problem_type)
     overrides = parse_type_overrides(request.type_overrides)
     discovered = discover(Path(request.path).expanduser())
@@ -92,54 +100,49 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
         _require_column("ID", column, main_table, main_columns)
     backend_name = request.backend or settings.database.default_backend
     backend = get_backend(backend_name, settings)
+    for table in discovered.tables:
+        try:
+            backend.check_table(table.name, readers[table.name].column_names())
+        except StorageError as exc:
+            raise DatasetError(f"{table.path.name}: {exc}") from None
 
-    reclaim_abandoned(catalog, settings)
-    staging_folder, staging_ref = catalog.new_staging(name, backend_name)
-    features = request.generate_features and settings.feature_engineering.enabled
-    tap = TrainingFitTap(settings, main_table, target, request.id_columns, overrides, backend) if features else None
-    try:
-        with backend.create_store(staging_ref) as store:
-            results = {
-                t.name: _ingest(store, t, readers[t.name], *((target, tap) if t.name == main_table else (None, None)))
-                for t in discovered.tables
-            }
-            info = _describe(name, request, discovered, results, main_table, target, overrides, problem_type, backend_name)
+    with dataset_lock(catalog.root, name, "register"):
+        recover_interrupted(catalog, held=name)
+        _refuse_existing(catalog, name, request.force)
+        operation = journal.begin(
+            catalog.root, name, "register", backend_name,
+            stage_key=f"stage_{secrets.token_hex(4)}", final_key=journal.store_key(name),
+        )
+        operation.location = backend.describe(operation.stage_ref)
+        operation.save()
+        features = request.generate_features and settings.feature_engineering.enabled
+        tap = TrainingFitTap(settings, main_table, target, request.id_columns, overrides, backend) if features else None
+        store_created = False
+        try:
+            with backend.create_store(operation.stage_ref) as store:
+                store_created = True
+                results = {
+                    t.name: _ingest(store, t, readers[t.name], *((target, tap) if t.name == main_table else (None, None)))
+                    for t in discovered.tables
+                }
+                info = _describe(name, request, discovered, results, main_table, target, overrides, problem_type, backend_name)
+                if tap is not None:
+                    fitted = tap.finish()
+                    feature_tables = generate_features(store, info, settings, fitted=fitted, train_batches=tap.kept)
+                    info.tables.extend(feature_tables)
+        except BaseException:
             if tap is not None:
-                fitted = tap.finish()
-                feature_tables = generate_features(store, info, settings, fitted=fitted, train_batches=tap.kept)
-                info.tables.extend(feature_tables)
-        _commit(catalog, backend, staging_ref, info, settings)
-    except BaseException:
-        if tap is not None:
-            tap.cancel()
-        backend.drop_store(staging_ref)
-        catalog.discard_staging(staging_folder)
-        raise
-    catalog.discard_staging(staging_folder)
+                tap.cancel()
+            abandon_registration(catalog, backend, operation, store_created=store_created)
+            raise
+        commit_registration(catalog, backend, operation, info)
     log.info("registered dataset", dataset=name, backend=backend_name, tables=[t.name for t in info.tables])
     return info
 
 
-def reclaim_abandoned(catalog: Catalog, settings: Settings) -> None:
-    """Clean up after registrations that were killed: a new dataset's staging store is
-    dropped; a dataset set aside by ``--force`` is put back if nothing replaced it."""
-    for folder, owner, ref in catalog.abandoned_staging():
-        backend_name = owner.get("backend")
-        replaced = owner.get("replaces")
-        try:
-            backend = get_backend(backend_name, settings) if backend_name else None
-            if backend is not None and replaced and not catalog.exists(replaced):
-                old = catalog.load(replaced, folder)
-                _restore(catalog, _Aside(old, backend, ref))
-                log.warning("restored a dataset set aside by an interrupted --force", dataset=replaced)
-                continue
-            if backend is not None:
-                backend.drop_store(ref)
-        except MDMError as exc:
-            log.warning("could not clean abandoned staging work", folder=str(folder), error=str(exc))
-            continue
-        log.info("removed abandoned staging work", folder=str(folder))
-        catalog.discard_staging(folder)
+def _refuse_existing(catalog: Catalog, name: str, force: bool) -> None:
+    if not force and catalog.exists(name):
+        raise DatasetError(f"Dataset '{name}' already exists; use --force to replace it.")
 
 
 def _main_table(discovered: Discovered) -> str:
@@ -249,55 +252,5 @@ def _describe(
         time_column=request.time_column,
         group_column=request.group_column,
         tags=[t.strip() for t in request.tags if t.strip()],
-        source=str(request.path),
+        source=str(Path(request.path).expanduser().resolve()),
     )
-
-
-def _commit(catalog: Catalog, backend: StorageBackend, staging_ref: StoreRef, info: DatasetInfo, settings: Settings) -> None:
-    """Move the finished store into place and write its metadata; an existing dataset of
-    the same name (``force``) is set aside first and restored if anything fails."""
-    final_ref = catalog.new_store_ref(info.name)
-    aside = _set_aside(catalog, info.name, settings) if catalog.exists(info.name) else None
-    try:
-        final_ref.folder.mkdir(parents=True, exist_ok=True)
-        backend.move_store(staging_ref, final_ref)
-        info.store = {"key": final_ref.key, **backend.describe(final_ref)}
-        catalog.save(info)
-    except BaseException:
-        backend.drop_store(final_ref)
-        if aside is not None:
-            _restore(catalog, aside)
-        raise
-    if aside is not None:
-        aside.backend.drop_store(aside.ref)
-        catalog.discard_staging(aside.ref.folder)
-
-
-@attrs.frozen
-class _Aside:
-    info: DatasetInfo
-    backend: StorageBackend
-    ref: StoreRef
-
-
-def _set_aside(catalog: Catalog, name: str, settings: Settings) -> _Aside:
-    old = catalog.load(name)
-    old_backend = get_backend(old.backend, settings)
-    folder, aside_ref = catalog.new_staging(name, old.backend, replaces=old)
-    try:
-        old_backend.move_store(catalog.store_ref(old), aside_ref)
-    except StorageError:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    catalog.remove_folder(name)
-    return _Aside(old, old_backend, aside_ref)
-
-
-def _restore(catalog: Catalog, aside: _Aside) -> None:
-    """Put a dataset set aside by ``_set_aside`` back where it was, metadata last."""
-    final_ref = catalog.store_ref(aside.info)
-    catalog.remove_folder(aside.info.name)
-    final_ref.folder.mkdir(parents=True, exist_ok=True)
-    aside.backend.move_store(aside.ref, final_ref)
-    catalog.save(aside.info)
-    catalog.discard_staging(aside.ref.folder)

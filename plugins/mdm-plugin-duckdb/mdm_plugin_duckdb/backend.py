@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from mdm_core.storage import (
     BaseStore,
     HealthReport,
     StoreRef,
+    check_column_names,
     check_filter,
     project_schema,
     quote_identifier,
@@ -108,7 +109,7 @@ class DuckDBStore(BaseStore):
         if not replace and name in self.list_tables():
             raise StorageError(f"Table '{name}' already exists.")
         check_supported(schema)
-        _check_unique_names(schema)
+        check_table_columns(name, schema.names)
         scanned = ingest_schema(schema)
         written = 0
         failure: list[BaseException] = []
@@ -330,15 +331,18 @@ class DuckDBBackend:
             raise StorageError(f"DuckDB database {source} does not exist.")
         if database.is_open(source):
             raise StorageError(f"DuckDB database {source.name} is still open in this process; close it first.")
-        # Fold the write-ahead log into the file so one file moves.
-        con = duckdb.connect(str(source))
-        try:
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+        wal = Path(f"{source}.wal")
+        if wal.exists():
+            # Fold the write-ahead log into the file so one file moves. (A store with no
+            # log is not opened at all: another process may be reading it.)
+            con = duckdb.connect(str(source))
+            try:
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, target)
-        Path(f"{source}.wal").unlink(missing_ok=True)
+        wal.unlink(missing_ok=True)
 
     def describe(self, ref: StoreRef) -> dict[str, Any]:
         path = db_path(ref)
@@ -348,6 +352,13 @@ class DuckDBBackend:
             "memory_limit": str(self.settings.memory_limit),
             "threads": int(self.settings.threads),
         }
+
+    def at(self, location: Mapping[str, Any]) -> DuckDBBackend:
+        """Stores live in dataset folders: every location is reached the same way."""
+        return self
+
+    def check_table(self, name: str, columns: Sequence[str]) -> None:
+        check_table_columns(name, columns)
 
     def health_check(self) -> HealthReport:
         try:
@@ -361,10 +372,5 @@ class DuckDBBackend:
         return HealthReport(True, self.name, {"duckdb_version": version, "driver": "duckdb"})
 
 
-def _check_unique_names(schema: pa.Schema) -> None:
-    seen: set[str] = set()
-    for name in schema.names:
-        key = name.lower()
-        if key in seen:
-            raise StorageError(f"Column name {name!r} appears twice (DuckDB names are case-insensitive).")
-        seen.add(key)
+def check_table_columns(name: str, columns: Sequence[str]) -> None:
+    check_column_names(name, columns, engine="DuckDB", max_columns=None, case_insensitive=True)

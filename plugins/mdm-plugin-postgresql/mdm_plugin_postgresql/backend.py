@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import adbc_driver_postgresql.dbapi as adbc_pg
@@ -29,6 +29,7 @@ from mdm_core.storage import (
     BaseStore,
     HealthReport,
     StoreRef,
+    check_column_names,
     check_filter,
     project_schema,
     quote_identifier,
@@ -49,6 +50,8 @@ from mdm_plugin_postgresql.prefetch import prefetch
 SCHEMA_TABLE = "_mdm_schema"
 INTERNAL_TABLES = {SCHEMA_TABLE, "_metadata", "_columns", "_statistics"}
 SCHEMA_PREFIX = "mdm_"
+#: PostgreSQL's 1,600 columns per table, less the hidden row-order column.
+MAX_COLUMNS = 1599
 _KEY = re.compile(r"^[A-Za-z0-9_]+$")
 _DRIVER_ERRORS = (psycopg.Error, adbc_pg.Error)
 
@@ -152,6 +155,7 @@ class PostgreSQLStore(BaseStore):
         self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
     ) -> int:
         self._check_writable(name)
+        self.backend.check_table(name, schema.names)
         if not replace and name in self.list_tables():
             raise StorageError(f"Table '{name}' already exists.")
         physical = physical_names(schema.names)
@@ -343,10 +347,12 @@ class PostgreSQLBackend:
     #: PostgreSQL keeps NaN and NULL apart in floating-point columns.
     nan_distinct_from_null = True
 
-    def __init__(self, settings: Any, *, timeout: int | None = 30) -> None:
+    def __init__(self, settings: Any, *, timeout: int | None = 30, target: Target | None = None) -> None:
         self.settings = settings
-        self.target = Target.from_settings(settings, timeout=timeout)
+        self.timeout = timeout
+        self.target = target or Target.from_settings(settings, timeout=timeout)
         self._pool: ConnectionPool | None = None
+        self._bound: dict[tuple, PostgreSQLBackend] = {}
 
     # -- connections -------------------------------------------------------------------
     @property
@@ -383,9 +389,11 @@ class PostgreSQLBackend:
 
     def unavailable(self, exc: BaseException) -> StorageError:
         where = self.target.public()
+        recorded = " (where the dataset was registered)" if self.target.recorded else ""
         return StorageError(
             f"Cannot connect to PostgreSQL at {where.get('host', 'localhost')}:{where.get('port', 5432)} "
-            f"database {where.get('dbname', '?')}: {self.target.mask(str(exc)).strip()}"
+            f"database {where.get('dbname', '?')} as {where.get('user', 'the default user')}{recorded}: "
+            f"{self.target.mask(str(exc)).strip()}"
         )
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -407,10 +415,12 @@ class PostgreSQLBackend:
             raise StorageError(f"{what} failed: {self.target.mask(str(exc)).strip()}") from None
 
     def close(self) -> None:
-        """Close the connection pool (it is also closed when the backend is collected)."""
+        """Close the connection pools (they are also closed when the backend is collected)."""
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        for bound in self._bound.values():
+            bound.close()
 
     # -- stores ------------------------------------------------------------------------
     def store_exists(self, ref: StoreRef) -> bool:
@@ -456,6 +466,23 @@ class PostgreSQLBackend:
 
     def describe(self, ref: StoreRef) -> dict[str, Any]:
         return {"schema": schema_name(ref), **self.target.public()}
+
+    def at(self, location: Mapping[str, Any]) -> PostgreSQLBackend:
+        """The backend for stores on the server, database and user recorded in
+        ``location``; the configured password applies only where host, port and user
+        are the configured ones (else libpq's ``PGPASSWORD``/``~/.pgpass``)."""
+        target = self.target.moved_to(location)
+        if target == self.target:
+            return self
+        key = (target.conninfo,)
+        if key not in self._bound:
+            self._bound[key] = PostgreSQLBackend(self.settings, timeout=self.timeout, target=target)
+        return self._bound[key]
+
+    def check_table(self, name: str, columns: Sequence[str]) -> None:
+        if len(name.encode()) > MAX_IDENTIFIER_BYTES:
+            raise StorageError(f"Table name '{name}' is longer than PostgreSQL's {MAX_IDENTIFIER_BYTES} bytes.")
+        check_column_names(name, columns, engine="PostgreSQL", max_columns=MAX_COLUMNS, case_insensitive=False)
 
     def health_check(self) -> HealthReport:
         details: dict[str, Any] = dict(self.target.public())

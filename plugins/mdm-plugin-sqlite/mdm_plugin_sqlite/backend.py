@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from mdm_core.storage import (
     BaseStore,
     HealthReport,
     StoreRef,
+    check_column_names,
     check_extension_schema,
     check_filter,
     project_schema,
@@ -40,6 +41,10 @@ INTERNAL_TABLES = {SCHEMA_TABLE, EXTENSIONS_TABLE, "_metadata", "_columns", "_st
 _DECLARED = {pa.int64(): "INTEGER", pa.float64(): "REAL", pa.string(): "TEXT", pa.binary(): "BLOB"}
 _SENTINEL = {pa.int64(): "CAST(0 AS INTEGER)", pa.float64(): "CAST(0.5 AS REAL)",
              pa.string(): "CAST('' AS TEXT)", pa.binary(): "CAST(x'' AS BLOB)"}
+
+
+#: SQLITE_MAX_COLUMN of the SQLite the ADBC driver bundles: columns per table or view.
+MAX_COLUMNS = 2000
 
 
 def db_path(ref: StoreRef) -> Path:
@@ -159,7 +164,7 @@ class SQLiteStore(BaseStore):
         self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
     ) -> int:
         self._check_writable(name, replace)
-        _check_unique_names(schema)
+        check_table_columns(name, schema.names)
         with self._transaction(f"Writing table '{name}'") as cur:
             self._drop(cur, name)
             written = self._ingest(cur, name, schema, batches, schema.names)
@@ -175,7 +180,7 @@ class SQLiteStore(BaseStore):
         self._check_writable(name, replace)
         base_schema = self.table_schema(base)
         check_extension_schema(name, base, base_schema, schema)
-        _check_unique_names(schema)
+        check_table_columns(name, schema.names)
         added = pa.schema(list(schema)[len(base_schema) :])
         if not len(added) or base in self._extensions() or not self._dense_rowids(base):
             return self.write_table(name, schema, batches, replace=replace)
@@ -463,6 +468,13 @@ class SQLiteBackend:
         path = db_path(ref)
         return {"file": DB_FILE, "size_bytes": path.stat().st_size if path.exists() else None}
 
+    def at(self, location: Mapping[str, Any]) -> SQLiteBackend:
+        """Stores live in dataset folders: every location is reached the same way."""
+        return self
+
+    def check_table(self, name: str, columns: Sequence[str]) -> None:
+        check_table_columns(name, columns)
+
     def health_check(self) -> HealthReport:
         con = sqlite3.connect(":memory:")
         try:
@@ -498,10 +510,5 @@ def _view_sql(name: str, base: str, side: str, schema: pa.Schema, base_names: Se
     )
 
 
-def _check_unique_names(schema: pa.Schema) -> None:
-    seen: set[str] = set()
-    for name in schema.names:
-        key = name.lower()
-        if key in seen:
-            raise StorageError(f"Column name {name!r} appears twice (SQLite names are case-insensitive).")
-        seen.add(key)
+def check_table_columns(name: str, columns: Sequence[str]) -> None:
+    check_column_names(name, columns, engine="SQLite", max_columns=MAX_COLUMNS, case_insensitive=True)

@@ -1,0 +1,122 @@
+"""Per-dataset locks: one process at a time registers, replaces, removes or rewrites a name.
+
+A lock is an exclusive ``flock`` on ``<datasets dir>/.locks/<name>.lock``. The kernel
+releases it when the holder exits, however it exits (SIGKILL included), so a dead holder
+never blocks anyone and no stale lock needs breaking. The file holds the holder's pid,
+operation and start time, for the message a waiting process shows. The holder deletes
+the file before releasing it; a process that locked a file that is no longer the one at
+the path (deleted meanwhile) lets go and tries again, so two processes never hold locks
+on two files of one name.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import attrs
+
+from mdm_core.errors import DatasetBusy
+
+LOCKS_DIR = ".locks"
+#: How long a second process waits for a busy dataset before refusing.
+DEFAULT_WAIT_SECONDS = 5.0
+_POLL_SECONDS = 0.05
+
+
+def lock_path(datasets_dir: Path, name: str) -> Path:
+    return datasets_dir / LOCKS_DIR / f"{name}.lock"
+
+
+@contextmanager
+def dataset_lock(
+    datasets_dir: Path, name: str, operation: str, *, wait: float = DEFAULT_WAIT_SECONDS
+) -> Iterator[None]:
+    """Hold the lock of dataset ``name`` (already normalised) for the block. Waits up to
+    ``wait`` seconds for another holder, then raises DatasetBusy naming it."""
+    held = _acquire(datasets_dir, name, operation, wait)
+    if held is None:
+        raise DatasetBusy(_busy_message(datasets_dir, name))
+    try:
+        yield
+    finally:
+        _release(held)
+
+
+@contextmanager
+def try_dataset_lock(datasets_dir: Path, name: str, operation: str) -> Iterator[bool]:
+    """Hold the lock of ``name`` for the block if it is free right now; yields whether
+    it is held (False: another process is working on the dataset)."""
+    held = _acquire(datasets_dir, name, operation, 0.0)
+    try:
+        yield held is not None
+    finally:
+        if held is not None:
+            _release(held)
+
+
+@attrs.frozen
+class _Held:
+    fd: int
+    path: Path
+
+
+def _acquire(datasets_dir: Path, name: str, operation: str, wait: float) -> _Held | None:
+    path = lock_path(datasets_dir, name)
+    deadline = time.monotonic() + wait
+    while True:
+        fd = _lock_once(path)
+        if fd is not None:
+            break
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(_POLL_SECONDS)
+    holder = {"pid": os.getpid(), "operation": operation, "since": datetime.now(UTC).isoformat(timespec="seconds")}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(holder).encode(), 0)
+    return _Held(fd, path)
+
+
+def _lock_once(path: Path) -> int | None:
+    """The fd of ``path``, locked, if the lock is free and the file is still the one at
+    ``path``; else None."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:  # the folder was removed meanwhile
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(fd).st_ino == os.stat(path).st_ino:
+            return fd
+    except (BlockingIOError, FileNotFoundError):
+        pass
+    os.close(fd)
+    return None
+
+
+def _release(held: _Held) -> None:
+    try:
+        held.path.unlink(missing_ok=True)
+        try:
+            held.path.parent.rmdir()
+        except OSError:
+            pass  # other locks in it
+        fcntl.flock(held.fd, fcntl.LOCK_UN)
+    finally:
+        os.close(held.fd)
+
+
+def _busy_message(datasets_dir: Path, name: str) -> str:
+    try:
+        holder = json.loads(lock_path(datasets_dir, name).read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        holder = {}
+    who = f"pid {holder['pid']}, {holder.get('operation', 'working')} since {holder.get('since', '?')}" if holder.get("pid") else "another process"
+    return f"Dataset '{name}' is busy ({who}); try again when that finishes."
