@@ -57,6 +57,9 @@ def to_arrow(series: Any, dtype: str, rows: int) -> pa.Array:
         return pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
     if pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype("Int64") if series.hasnans else series.astype("int64")
+    if dtype == "int64" and pd.api.types.is_integer_dtype(series.dtype):
+        # exact whatever the size (a float round trip would round beyond 2**53)
+        return pa.array(series, type=pa.int64(), from_pandas=True)
     numbers = pd.to_numeric(series, errors="raise").astype("float64").to_numpy()
     mask = ~np.isfinite(numbers)
     if dtype == "int64":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,11 +30,17 @@ _MASK26 = (1 << 26) - 1
 
 
 def to_float_array(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A numeric/boolean Arrow column as float64 numpy, nulls as NaN."""
+    """A numeric/boolean Arrow column as float64 numpy, nulls as NaN.
+
+    The conversion is the nearest float, whatever the range: integers beyond 2**53
+    (int64/uint64 extremes included) and wide decimals are rounded, never refused, since
+    every numeric feature is a float computation."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    if not pa.types.is_floating(column.type) or column.type != pa.float64():
-        column = pc.cast(column, pa.float64())
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if column.type != pa.float64():
+        column = pc.cast(column, pa.float64(), safe=False)
     return column.to_numpy(zero_copy_only=False)
 
 
@@ -309,15 +316,15 @@ def rank_pct(values: np.ndarray, ref_values: np.ndarray, ref_counts: np.ndarray)
 
 
 def datetime_mode(head: pa.Array | pa.ChunkedArray | None) -> str:
-    """How to parse a datetime column: ``native`` (already timestamps/dates), ``iso``
-    when the first values all parse as ISO 8601, else ``mixed`` (per-value inference).
-    Decided from the table's first rows so it never depends on batch size."""
+    """How to parse a datetime column: ``native`` (already dates, timestamps, times or
+    durations), ``iso`` when the first values all parse as ISO 8601, else ``mixed``
+    (per-value inference). Decided from the table's first rows so it never depends on
+    batch size."""
     import pandas as pd
 
     if head is None:
         return "iso"
-    typ = head.type
-    if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
+    if _is_native_temporal(head.type):
         return "native"
     sample = pd.Series(as_text(head).to_pylist(), dtype="object").dropna()
     if sample.empty:
@@ -326,21 +333,100 @@ def datetime_mode(head: pa.Array | pa.ChunkedArray | None) -> str:
     return "iso" if parsed.notna().all() else "mixed"
 
 
-def to_timestamps(column: pa.Array | pa.ChunkedArray, mode: str) -> pa.Array:
-    """A datetime column as naive ``timestamp[ns]`` in UTC (unparseable values null)."""
-    import pandas as pd
+NS_PER_DAY = 86_400 * 10**9
+_NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
+
+def _is_native_temporal(typ: pa.DataType) -> bool:
+    return pa.types.is_temporal(typ)
+
+
+@attrs.frozen
+class Instants:
+    """Points in time of any range and precision, exactly, as naive UTC: whole days since
+    1970-01-01 (floor, int64) and nanoseconds into that day (int64, ``0 <= nanos <
+    NS_PER_DAY``); ``valid`` is False where the value is missing or did not parse (days
+    and nanos hold 0 there). Every Arrow unit fits (a timestamp[s] spans far more than
+    timestamp[ns] can hold), and nothing overflows: days stay below 2**47."""
+
+    days: np.ndarray
+    nanos: np.ndarray
+    valid: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+    @property
+    def missing(self) -> np.ndarray:
+        return ~self.valid
+
+    def min_ns(self) -> int | None:
+        """The earliest valid instant as (arbitrarily large) integer ns since the epoch."""
+        if not self.valid.any():
+            return None
+        days, nanos = self.days[self.valid], self.nanos[self.valid]
+        first = days.min()
+        return int(first) * NS_PER_DAY + int(nanos[days == first].min())
+
+
+def _int_values(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The integer storage of a temporal column (nulls as 0) and its validity."""
+    width = column.type.bit_width
+    raw = column.view(pa.int64() if width == 64 else pa.int32())
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    values = pc.fill_null(raw, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return values, valid
+
+
+def _split(values: np.ndarray, ns_per_unit: int, valid: np.ndarray) -> Instants:
+    per_day = NS_PER_DAY // ns_per_unit
+    days, rest = np.divmod(values, per_day)
+    nanos = rest * ns_per_unit
+    return Instants(np.where(valid, days, 0), np.where(valid, nanos, 0), valid)
+
+
+def to_instants(column: pa.Array | pa.ChunkedArray, mode: str) -> Instants:
+    """A datetime column as :class:`Instants` (naive UTC; unparseable values invalid).
+
+    Dates, timestamps (any unit; zoned ones at their UTC instant), times (on 1970-01-01)
+    and durations (from 1970-01-01) are read from their integer storage, never cast to
+    nanoseconds; text is parsed with pandas (``mode`` ``iso`` or ``mixed``, see
+    :func:`datetime_mode`) at the resolution pandas picks for it."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
     typ = column.type
-    if pa.types.is_date(typ):
-        return pc.cast(pc.cast(column, pa.timestamp("s")), pa.timestamp("ns"))
-    if pa.types.is_timestamp(typ):
-        if typ.tz is not None:
-            column = pc.cast(column, pa.timestamp(typ.unit, "UTC"))
-            column = pc.local_timestamp(column)
-        return pc.cast(column, pa.timestamp("ns"), safe=False)
+    if pa.types.is_date32(typ):
+        values, valid = _int_values(column)
+        return _split(values, NS_PER_DAY, valid)
+    if pa.types.is_date64(typ):
+        values, valid = _int_values(column)
+        return _split(values, _NS_PER_UNIT["ms"], valid)
+    if pa.types.is_timestamp(typ) or pa.types.is_time(typ) or pa.types.is_duration(typ):
+        values, valid = _int_values(column)
+        return _split(values, _NS_PER_UNIT[typ.unit], valid)
+    return _parse_text(column, mode)
+
+
+def _parse_text(column: pa.Array, mode: str) -> Instants:
+    import pandas as pd
+
     text = pd.Series(as_text(column).to_pandas(), dtype="object")
     fmt = "ISO8601" if mode == "iso" else "mixed"
-    parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True).dt.tz_localize(None)
-    return pa.array(parsed.astype("datetime64[ns]"), type=pa.timestamp("ns"))
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+    stamps = pa.array(parsed)  # timestamp[<pandas' unit>, tz=UTC]: the UTC instants
+    if not pa.types.is_timestamp(stamps.type):
+        stamps = pc.cast(stamps, pa.timestamp("ns", "UTC"))
+    return to_instants(stamps, "native")
+
+
+def to_timestamps(column: pa.Array | pa.ChunkedArray, mode: str) -> pa.Array:
+    """A datetime column as naive ``timestamp[us]`` in UTC (unparseable values null), for
+    callers that want Arrow timestamps; values outside what microseconds hold are null.
+    Engines use :func:`to_instants`, which has no range limit."""
+    instants = to_instants(column, mode)
+    limit = (2**63 - 1) // (NS_PER_DAY // 1000) - 1
+    ok = instants.valid & (np.abs(instants.days) < limit)
+    micros = np.where(ok, instants.days, 0) * (NS_PER_DAY // 1000) + np.where(ok, instants.nanos, 0) // 1000
+    return pa.array(micros, mask=~ok, type=pa.timestamp("us"))

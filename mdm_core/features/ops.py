@@ -15,9 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mdm_core.features.fitting import as_text
-
-NS_PER_DAY = 86_400 * 10**9
+from mdm_core.features.fitting import NS_PER_DAY, Instants, as_text
 
 TEXT_PATTERNS = {
     "uppercase": r"\p{Lu}",
@@ -130,26 +128,63 @@ def unique_word_counts(column: pa.Array) -> pa.Array:
     return int_array(counts, text.is_null().to_numpy(zero_copy_only=False))
 
 
-def calendar(stamps: pa.Array) -> dict[str, pa.Array]:
-    """Calendar parts of naive timestamps: year, month, day, dayofweek (Monday=0), hour,
-    minute, quarter, dayofyear, is_weekend, is_month_start, is_month_end (0/1)."""
-    i64 = pa.int64()
-    dow = pc.day_of_week(stamps).cast(i64)
-    day = pc.day(stamps).cast(i64)
-    next_day = pc.day(pc.add(stamps, pa.scalar(NS_PER_DAY, pa.duration("ns")))).cast(i64)
-    return {
-        "year": pc.year(stamps).cast(i64),
-        "month": pc.month(stamps).cast(i64),
+def civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Proleptic Gregorian (year, month, day) of whole days since 1970-01-01, for any
+    int64 day count (H. Hinnant's ``civil_from_days``, vectorised; exact, no range
+    limit short of int64 overflow, which days of an Arrow value never reach)."""
+    z = days.astype(np.int64) + 719468
+    era = np.floor_divide(z, 146097)
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    return year, month, day
+
+
+def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whole days since 1970-01-01 of proleptic Gregorian dates (inverse of :func:`civil`)."""
+    y = year - (month <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = np.where(month > 2, month - 3, month + 9)
+    doy = (153 * mp + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def calendar(instants: Instants) -> dict[str, pa.Array]:
+    """Calendar parts of naive UTC instants: year, month, day, dayofweek (Monday=0), hour,
+    minute, quarter, dayofyear, is_weekend, is_month_start, is_month_end (0/1); missing
+    instants give nulls. Exact for every date an Arrow value can hold."""
+    missing = instants.missing
+    days = instants.days
+    year, month, day = civil(days)
+    dow = np.mod(days + 3, 7)  # 1970-01-01 was a Thursday
+    leap = (np.mod(year, 4) == 0) & ((np.mod(year, 100) != 0) | (np.mod(year, 400) == 0))
+    month_days = _MONTH_DAYS[month] + ((month == 2) & leap)
+    jan1 = days_from_civil(year, np.ones_like(year), np.ones_like(year))
+    hour = instants.nanos // (3600 * 10**9)
+    minute = (instants.nanos // (60 * 10**9)) % 60
+    parts = {
+        "year": year,
+        "month": month,
         "day": day,
         "dayofweek": dow,
-        "hour": pc.hour(stamps).cast(i64),
-        "minute": pc.minute(stamps).cast(i64),
-        "quarter": pc.quarter(stamps).cast(i64),
-        "dayofyear": pc.day_of_year(stamps).cast(i64),
-        "is_weekend": pc.greater_equal(dow, 5).cast(i64),
-        "is_month_start": pc.equal(day, 1).cast(i64),
-        "is_month_end": pc.equal(next_day, 1).cast(i64),
+        "hour": hour,
+        "minute": minute,
+        "quarter": (month - 1) // 3 + 1,
+        "dayofyear": days - jan1 + 1,
+        "is_weekend": dow >= 5,
+        "is_month_start": day == 1,
+        "is_month_end": day == month_days,
     }
+    return {name: int_array(values, missing) for name, values in parts.items()}
 
 
 def cyclical(values: pa.Array, period: int) -> tuple[pa.Array, pa.Array]:
@@ -158,12 +193,14 @@ def cyclical(values: pa.Array, period: int) -> tuple[pa.Array, pa.Array]:
     return float_array(np.sin(x)), float_array(np.cos(x))
 
 
-def days_since(stamps: pa.Array, start_ns: int | None) -> pa.Array:
-    """Whole days since ``start_ns`` (floor), null when either is missing."""
-    ns = pc.cast(stamps, pa.int64()).to_numpy(zero_copy_only=False).astype(float)
+def days_since(instants: Instants, start_ns: int | None) -> pa.Array:
+    """Whole days (floor) from ``start_ns`` (integer ns since the epoch, any size) to each
+    instant, exactly; null when either is missing."""
     if start_ns is None:
-        return pa.nulls(len(stamps), pa.int64())
-    return float_array(np.floor((ns - start_ns) / NS_PER_DAY)).cast(pa.int64())
+        return pa.nulls(len(instants), pa.int64())
+    start_days, start_nanos = divmod(int(start_ns), NS_PER_DAY)
+    whole = instants.days - np.int64(start_days) - (instants.nanos < start_nanos)
+    return int_array(whole, instants.missing)
 
 
 def pattern_ids(matrix: np.ndarray) -> np.ndarray:

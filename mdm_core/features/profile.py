@@ -5,6 +5,11 @@ numeric column a :class:`~mdm_core.features.fitting.NumericProfile`, per categor
 column its :class:`~mdm_core.features.fitting.CategoryCounts`, per datetime column its
 parse mode and earliest value, null counts of every column, and a fixed-seed row sample
 of the numeric columns. All of it is independent of batch boundaries.
+
+A column whose statistics cannot be collected (a value no conversion handles) is left
+out of ``numeric``/``categorical``/``datetime_*`` and listed in ``failed`` with the error,
+so it gets no features of its kind, with a warning naming it (``guard``; or the fit stops
+with an error naming it when ``feature_engineering.skip_on_error`` is off).
 """
 
 from __future__ import annotations
@@ -14,16 +19,15 @@ from collections.abc import Iterable
 import attrs
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from mdm_core.features.engine import FitContext
+from mdm_core.features.engine import FitContext, FitGuard
 from mdm_core.features.fitting import (
     CategoryCounts,
     NumericProfile,
     RowSampler,
     datetime_mode,
     to_float_array,
-    to_timestamps,
+    to_instants,
 )
 
 
@@ -38,6 +42,7 @@ class TableProfile:
     datetime_modes: dict[str, str]
     datetime_min: dict[str, int | None]
     sample: pa.Table
+    failed: dict[str, str] = attrs.Factory(dict)
 
     def missing_ratio(self, column: str) -> float:
         return self.nulls.get(column, 0) / self.rows if self.rows else 0.0
@@ -49,49 +54,80 @@ def profile_table(
     *,
     exact_limit: int,
     sample_size: int,
+    guard: FitGuard | None = None,
 ) -> TableProfile:
     """Stream ``batches`` once (see module docstring). Numeric and boolean columns that
     may get features are profiled as numbers; categorical ones are counted; datetime ones
-    are parsed with a mode chosen from ``context.head``."""
+    are parsed with a mode chosen from ``context.head``. ``guard`` decides what a column
+    whose statistics fail does (default: skipped with a warning)."""
+    guard = guard or FitGuard(skip_on_error=True)
     numeric_cols = [c.name for c in context.feature_columns("numeric")]
     categorical_cols = [c.name for c in context.feature_columns("categorical")]
     datetime_cols = [c.name for c in context.feature_columns("datetime")]
     all_cols = [c.name for c in context.feature_columns()]
     numeric = {c: NumericProfile(exact_limit) for c in numeric_cols}
     categorical = {c: CategoryCounts() for c in categorical_cols}
-    modes = {
-        c: datetime_mode(context.head.column(c) if context.head is not None and c in context.head.column_names else None)
-        for c in datetime_cols
-    }
+    head = context.head
+    head_names = set(head.column_names) if head is not None else set()
+    modes = {c: datetime_mode(head.column(c) if c in head_names else None) for c in datetime_cols}
     dt_min: dict[str, int | None] = dict.fromkeys(datetime_cols)
     nulls = dict.fromkeys(all_cols, 0)
+    failed: dict[str, str] = {}
     sampler = RowSampler(numeric_cols, sample_size)
     rows = 0
+
+    def fail(kind: str, name: str, exc: Exception) -> None:
+        guard.failed(f"{kind} statistics", name, exc)
+        failed[name] = f"{type(exc).__name__}: {exc}"
+
+    def add_numeric(name: str, column: pa.Array) -> np.ndarray:
+        values = to_float_array(column)
+        numeric[name].add(values)
+        return values
+
+    def add_datetime(name: str, column: pa.Array) -> None:
+        instants = to_instants(column, modes[name])
+        nulls[name] += int(instants.missing.sum()) - column.null_count
+        low = instants.min_ns()
+        if low is not None:
+            dt_min[name] = low if dt_min[name] is None else min(dt_min[name], low)
+
     for batch in batches:
         rows += batch.num_rows
+        columns = dict(zip(batch.schema.names, batch.columns, strict=True))
         for name in all_cols:
-            nulls[name] += batch.column(name).null_count
+            nulls[name] += columns[name].null_count
+        floats: list[pa.Array] = []
         for name in numeric_cols:
-            values = to_float_array(batch.column(name))
-            numeric[name].add(values)
+            values = None
+            if name not in failed:
+                try:
+                    values = add_numeric(name, columns[name])
+                except Exception as exc:  # this column only (see module docstring)
+                    fail("numeric", name, exc)
+            floats.append(pa.array(values, from_pandas=True) if values is not None else pa.nulls(batch.num_rows, pa.float64()))
         for name in categorical_cols:
-            categorical[name].add(batch.column(name))
+            if name not in failed:
+                try:
+                    categorical[name].add(columns[name])
+                except Exception as exc:  # this column only
+                    fail("categorical", name, exc)
         for name in datetime_cols:
-            stamps = to_timestamps(batch.column(name), modes[name])
-            nulls[name] += stamps.null_count - batch.column(name).null_count
-            low = pc.min(stamps).value
-            if low is not None:
-                dt_min[name] = low if dt_min[name] is None else min(dt_min[name], low)
+            if name not in failed:
+                try:
+                    add_datetime(name, columns[name])
+                except Exception as exc:  # this column only
+                    fail("datetime", name, exc)
         if numeric_cols:
-            sampler.add(_numeric_batch(batch, numeric_cols))
+            sampler.add(pa.RecordBatch.from_arrays(floats, names=numeric_cols))
         else:
             sampler.add(batch)
-    return TableProfile(rows, nulls, numeric, categorical, modes, dt_min, sampler.table())
-
-
-def _numeric_batch(batch: pa.RecordBatch, columns: list[str]) -> pa.RecordBatch:
-    arrays = [pa.array(to_float_array(batch.column(c)), from_pandas=True) for c in columns]
-    return pa.RecordBatch.from_arrays(arrays, names=columns)
+    for name in failed:
+        numeric.pop(name, None)
+        categorical.pop(name, None)
+        modes.pop(name, None)
+        dt_min.pop(name, None)
+    return TableProfile(rows, nulls, numeric, categorical, modes, dt_min, sampler.table(), failed)
 
 
 def sample_matrix(profile: TableProfile, columns: list[str]) -> np.ndarray:

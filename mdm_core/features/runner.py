@@ -111,7 +111,8 @@ def generate_features(
             _drop_tmp(store, tables)
             if not fe.skip_on_error:
                 raise MDMError(f"{exc} (feature_engineering.skip_on_error is off).") from exc
-            log.warning("feature failed; skipped", feature=exc.feature, columns=list(exc.names), error=str(exc.cause))
+            log.warning("feature failed; skipped", feature=exc.feature, column=exc.column, columns=list(exc.names),
+                        error=str(exc.cause))
             state = state.without(exc.names)
             custom = custom.without(exc.feature)
         except BaseException:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, FitContext
+from mdm_core.features.engine import FeatureSpec, FeatureUnit, SourceColumn
 from mdm_core.features.fitting import as_text
 from mdm_core.features.profile import TableProfile
 
@@ -22,30 +22,28 @@ MAX_ONE_HOT = 50
 RARE_RATIO = 0.01
 
 
-def plan(profile: TableProfile, context: FitContext, fe) -> list[FeatureUnit]:
-    if not fe.categorical.enabled:
+def plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
+    """The categorical unit of one column (none for other kinds)."""
+    c = column.name
+    if not fe.categorical.enabled or column.kind != "categorical" or c not in profile.categorical:
         return []
-    units = []
-    for column in context.feature_columns("categorical"):
-        c = column.name
-        levels, counts = profile.categorical[c].levels()
-        if not levels:
-            continue
-        rows = max(profile.rows, 1)
-        onehot = sorted(levels) if len(levels) <= MAX_ONE_HOT else []
-        rare = [lvl for lvl, n in zip(levels, counts, strict=True) if n / rows < RARE_RATIO]
-        outputs = [
-            FeatureSpec(f"{c}_frequency", FAMILY, (c,), "int64"),
-            FeatureSpec(f"{c}_frequency_ratio", FAMILY, (c,), "float64"),
-        ]
-        outputs += [FeatureSpec(f"{c}_{lvl}", FAMILY, (c,), "int64") for lvl in onehot]
-        outputs += [
-            FeatureSpec(f"{c}_is_rare", FAMILY, (c,), "int64"),
-            FeatureSpec(f"{c}_nunique_chars", FAMILY, (c,), "int64"),
-        ]
-        params = {"levels": levels, "counts": counts, "rows": rows, "onehot": onehot, "rare": rare}
-        units.append(FeatureUnit(f"{FAMILY}:{c}", FAMILY, "categorical", (c,), tuple(outputs), params))
-    return units
+    levels, counts = profile.categorical[c].levels()
+    if not levels:
+        return []
+    rows = max(profile.rows, 1)
+    onehot = sorted(levels) if len(levels) <= MAX_ONE_HOT else []
+    rare = [lvl for lvl, n in zip(levels, counts, strict=True) if n / rows < RARE_RATIO]
+    outputs = [
+        FeatureSpec(f"{c}_frequency", FAMILY, (c,), "int64"),
+        FeatureSpec(f"{c}_frequency_ratio", FAMILY, (c,), "float64"),
+    ]
+    outputs += [FeatureSpec(f"{c}_{lvl}", FAMILY, (c,), "int64") for lvl in onehot]
+    outputs += [
+        FeatureSpec(f"{c}_is_rare", FAMILY, (c,), "int64"),
+        FeatureSpec(f"{c}_nunique_chars", FAMILY, (c,), "int64"),
+    ]
+    params = {"levels": levels, "counts": counts, "rows": rows, "onehot": onehot, "rare": rare}
+    return [FeatureUnit(f"{FAMILY}:{c}", FAMILY, "categorical", (c,), tuple(outputs), params)]
 
 
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:

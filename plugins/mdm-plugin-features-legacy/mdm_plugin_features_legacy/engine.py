@@ -10,10 +10,18 @@ family, ``binning`` for its bin columns); the other parameters are fixed to 1.x 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import pyarrow as pa
 
-from mdm_core.features.engine import FamilyInfo, FitContext, FittedFeatures, run_units
+from mdm_core.features.engine import (
+    FamilyInfo,
+    FitContext,
+    FitGuard,
+    FittedFeatures,
+    plan_columns,
+    run_units,
+)
 from mdm_core.features.profile import profile_table
 from mdm_plugin_features_legacy import (
     categorical,
@@ -63,13 +71,16 @@ class LegacyFeatureEngine:
         return list(FAMILIES)
 
     def fit(self, batches: Iterable[pa.RecordBatch], context: FitContext) -> FittedFeatures:
+        guard = FitGuard(self.fe.skip_on_error)
         profile = profile_table(
-            batches, context, exact_limit=self.fe.exact_distinct_limit, sample_size=self.fe.sample_size
+            batches, context, exact_limit=self.fe.exact_distinct_limit, sample_size=self.fe.sample_size, guard=guard
         )
-        order = {c.name: i for i, c in enumerate(context.columns)}
-        per_column = [u for family in PER_COLUMN for u in family.plan(profile, context, self.fe)]
-        per_column.sort(key=lambda u: order[u.sources[0]])  # stable: 1.x family order per column
-        units = per_column + missing.plan(profile, context, self.fe) + interactions.plan(profile, context, self.fe)
+        # per column in table order, 1.x family order within a column
+        families = [(family.FAMILY, partial(family.plan, fe=self.fe)) for family in PER_COLUMN]
+        units = plan_columns(guard, profile, context, families)
+        for family in (missing, interactions):
+            ok, planned = guard.attempt(family.FAMILY, None, family.plan, profile, context, self.fe)
+            units += planned if ok else []
         return FittedFeatures(self.name, tuple(units))
 
     def transform(self, state: FittedFeatures, batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -39,7 +39,7 @@ def correlated_pairs(profile: TableProfile, columns: list[str], threshold: float
 def plan(profile: TableProfile, context: FitContext, fe) -> list[FeatureUnit]:
     if not fe.interactions.enabled:
         return []
-    columns = [c.name for c in context.feature_columns("numeric") if profile.numeric[c.name].count]
+    columns = [c.name for c in context.feature_columns("numeric") if c.name in profile.numeric and profile.numeric[c.name].count]
     units = []
     for a, b in correlated_pairs(profile, columns, MIN_ABS_CORR, MAX_PAIRS):
         outputs = tuple(FeatureSpec(f"{a}_{op}_{b}", FAMILY, (a, b)) for op in OPERATIONS)

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, FitContext
+from mdm_core.features.engine import FeatureSpec, FeatureUnit, SourceColumn
 from mdm_core.features.fitting import (
     NumericProfile,
     quantiles_from_counts,
@@ -37,46 +37,44 @@ def _distribution(profile: NumericProfile, sample: np.ndarray) -> tuple[np.ndarr
     return np.unique(sample[np.isfinite(sample)], return_counts=True)
 
 
-def plan(profile: TableProfile, context: FitContext, fe) -> list[FeatureUnit]:
-    if not fe.numeric.enabled:
+def plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
+    """The statistical unit of one column (none for other kinds)."""
+    c = column.name
+    if not fe.numeric.enabled or column.kind != "numeric" or c not in profile.numeric:
         return []
-    units = []
-    for column in context.feature_columns("numeric"):
-        c = column.name
-        p = profile.numeric[c]
-        if p.count == 0:
-            continue
-        sample = profile.sample.column(c).to_numpy(zero_copy_only=False).astype(float)
-        values, counts = _distribution(p, sample)
-        mean, std = p.mean(), p.std()
-        positive = p.minimum > 0
-        many = len(values) > MIN_DISTINCT_FOR_BINS
-        q1, q3 = quantiles_from_counts(values, counts, QUARTILES)
-        params = {
-            "mean": mean, "std": std, "values": values, "counts": counts,
-            "low": q1 - 1.5 * (q3 - q1), "high": q3 + 1.5 * (q3 - q1),
-        }
-        names: list[str] = []
-        if positive:
-            names.append("log")
-        if std:
-            names.append("zscore")
-        names += ["percentile", "is_outlier"]
-        if many and fe.binning.enabled:
-            params["equal_edges"] = ops.equal_width_edges(p.minimum, p.maximum, N_BINS)
-            params["quantile_edges"] = np.unique(quantiles_from_counts(values, counts, np.linspace(0, 1, N_BINS + 1)))
-            names += ["bin_equal", "bin_quantile"]
-        if positive:
-            params["lambda"] = ops.boxcox_lambda(sample)
-            names += ["sqrt", "boxcox"]
-        if mean:
-            names.append("div_mean")
-        int_outputs = {"is_outlier", "bin_equal", "bin_quantile"}
-        outputs = tuple(
-            FeatureSpec(f"{c}_{n}", FAMILY, (c,), "int64" if n in int_outputs else "float64") for n in names
-        )
-        units.append(FeatureUnit(f"{FAMILY}:{c}", FAMILY, "statistical", (c,), outputs, params))
-    return units
+    p = profile.numeric[c]
+    if p.count == 0:
+        return []
+    sample = profile.sample.column(c).to_numpy(zero_copy_only=False).astype(float)
+    values, counts = _distribution(p, sample)
+    mean, std = p.mean(), p.std()
+    positive = p.minimum > 0
+    many = len(values) > MIN_DISTINCT_FOR_BINS
+    q1, q3 = quantiles_from_counts(values, counts, QUARTILES)
+    params = {
+        "mean": mean, "std": std, "values": values, "counts": counts,
+        "low": q1 - 1.5 * (q3 - q1), "high": q3 + 1.5 * (q3 - q1),
+    }
+    names: list[str] = []
+    if positive:
+        names.append("log")
+    if std:
+        names.append("zscore")
+    names += ["percentile", "is_outlier"]
+    if many and fe.binning.enabled:
+        params["equal_edges"] = ops.equal_width_edges(p.minimum, p.maximum, N_BINS)
+        params["quantile_edges"] = np.unique(quantiles_from_counts(values, counts, np.linspace(0, 1, N_BINS + 1)))
+        names += ["bin_equal", "bin_quantile"]
+    if positive:
+        params["lambda"] = ops.boxcox_lambda(sample)
+        names += ["sqrt", "boxcox"]
+    if mean:
+        names.append("div_mean")
+    int_outputs = {"is_outlier", "bin_equal", "bin_quantile"}
+    outputs = tuple(
+        FeatureSpec(f"{c}_{n}", FAMILY, (c,), "int64" if n in int_outputs else "float64") for n in names
+    )
+    return [FeatureUnit(f"{FAMILY}:{c}", FAMILY, "statistical", (c,), outputs, params)]
 
 
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
@@ -90,7 +88,7 @@ def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     def want(name: str) -> bool:
         return f"{c}_{name}" in wanted
 
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if want("log"):
             out[f"{c}_log"] = ops.float_array(np.log1p(np.where(x > 0, x, np.nan)))
         if want("zscore"):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, FitContext
-from mdm_core.features.fitting import to_timestamps
+from mdm_core.features.engine import FeatureSpec, FeatureUnit, SourceColumn
+from mdm_core.features.fitting import to_instants
 from mdm_core.features.profile import TableProfile
 
 FAMILY = "temporal"
@@ -21,30 +21,26 @@ PARTS = ("year", "month", "day", "dayofweek", "hour", "is_weekend", "is_month_st
 CYCLIC = ("month_sin", "month_cos", "hour_sin", "hour_cos")
 
 
-def plan(profile: TableProfile, context: FitContext, fe) -> list[FeatureUnit]:
-    if not fe.temporal.enabled:
+def plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
+    """The temporal unit of one column (none for other kinds)."""
+    c = column.name
+    if not fe.temporal.enabled or column.kind != "datetime" or profile.datetime_min.get(c) is None:
         return []
-    units = []
-    for column in context.feature_columns("datetime"):
-        c = column.name
-        if profile.datetime_min[c] is None:
-            continue
-        outputs = [FeatureSpec(f"{c}_{p}", FAMILY, (c,), "int64") for p in PARTS]
-        outputs += [FeatureSpec(f"{c}_{p}", FAMILY, (c,), "float64") for p in CYCLIC]
-        outputs.append(FeatureSpec(f"{c}_days_since_start", FAMILY, (c,), "int64"))
-        params = {"mode": profile.datetime_modes[c], "start": profile.datetime_min[c]}
-        units.append(FeatureUnit(f"{FAMILY}:{c}", FAMILY, "temporal", (c,), tuple(outputs), params))
-    return units
+    outputs = [FeatureSpec(f"{c}_{p}", FAMILY, (c,), "int64") for p in PARTS]
+    outputs += [FeatureSpec(f"{c}_{p}", FAMILY, (c,), "float64") for p in CYCLIC]
+    outputs.append(FeatureSpec(f"{c}_days_since_start", FAMILY, (c,), "int64"))
+    params = {"mode": profile.datetime_modes[c], "start": profile.datetime_min[c]}
+    return [FeatureUnit(f"{FAMILY}:{c}", FAMILY, "temporal", (c,), tuple(outputs), params)]
 
 
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     c = unit.sources[0]
-    stamps = to_timestamps(batch.column(c), unit.params["mode"])
-    parts = ops.calendar(stamps)
+    instants = to_instants(batch.column(c), unit.params["mode"])
+    parts = ops.calendar(instants)
     out = {f"{c}_{p}": parts[p] for p in PARTS}
     out[f"{c}_month_sin"], out[f"{c}_month_cos"] = ops.cyclical(parts["month"], 12)
     out[f"{c}_hour_sin"], out[f"{c}_hour_cos"] = ops.cyclical(parts["hour"], 24)
-    out[f"{c}_days_since_start"] = ops.days_since(stamps, unit.params["start"])
+    out[f"{c}_days_since_start"] = ops.days_since(instants, unit.params["start"])
     return out
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, FitContext
+from mdm_core.features.engine import FeatureSpec, FeatureUnit, SourceColumn
 from mdm_core.features.fitting import as_text
 from mdm_core.features.profile import TableProfile
 
@@ -25,15 +25,13 @@ NAMES = (
 FLOATS = {"avg_word_length", "unique_word_ratio"}
 
 
-def plan(profile: TableProfile, context: FitContext, fe) -> list[FeatureUnit]:
-    if not fe.text.enabled:
+def plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
+    """The text unit of one column (none for other kinds)."""
+    c = column.name
+    if not fe.text.enabled or column.kind != "text":
         return []
-    units = []
-    for column in context.feature_columns("text"):
-        c = column.name
-        outputs = tuple(FeatureSpec(f"{c}_{n}", FAMILY, (c,), "float64" if n in FLOATS else "int64") for n in NAMES)
-        units.append(FeatureUnit(f"{FAMILY}:{c}", FAMILY, "text", (c,), outputs))
-    return units
+    outputs = tuple(FeatureSpec(f"{c}_{n}", FAMILY, (c,), "float64" if n in FLOATS else "int64") for n in NAMES)
+    return [FeatureUnit(f"{FAMILY}:{c}", FAMILY, "text", (c,), outputs)]
 
 
 def _ratio(a: pa.Array, b: pa.Array) -> pa.Array:

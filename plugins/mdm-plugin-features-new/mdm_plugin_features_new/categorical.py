@@ -15,45 +15,44 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mdm_core.features import ops
-from mdm_core.features.engine import FeatureUnit, FitContext
+from mdm_core.features.engine import FeatureUnit, SourceColumn
 from mdm_core.features.fitting import as_text
 from mdm_core.features.profile import TableProfile
 from mdm_plugin_features_new.naming import Namer
 
 
-def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[FeatureUnit]:
+def plan(profile: TableProfile, column: SourceColumn, fe, namer: Namer) -> list[FeatureUnit]:
+    """The categorical unit of one column (none for other kinds)."""
     cfg = fe.categorical
-    if not cfg.enabled:
+    c = column.name
+    if not cfg.enabled or column.kind != "categorical" or c not in profile.categorical:
         return []
-    units = []
-    for column in context.feature_columns("categorical"):
-        c = column.name
-        levels, counts = profile.categorical[c].levels()
-        if not levels:
-            continue
-        rows = max(profile.rows, 1)
-        names: dict[str, tuple[str, str | None]] = {}
-        specs = []
-        wanted = (("count", "frequency", "int64", cfg.count), ("freq", "frequency_ratio", "float64", cfg.frequency))
-        for key, legacy, dtype, on in wanted:
-            if on:
-                spec = namer.spec("categorical", c, key, legacy, dtype)
-                names[spec.name] = (key, None)
-                specs.append(spec)
-        if cfg.one_hot and len(levels) <= cfg.max_one_hot_levels:
-            for level in levels:
-                spec = namer.spec("categorical", c, f"is_{level}", level, "int64")
-                names[spec.name] = ("level", level)
-                specs.append(spec)
-        frequent = [lvl for lvl, n in zip(levels, counts, strict=True) if n / rows >= cfg.rare_threshold]
-        if cfg.rare:
-            spec = namer.spec("categorical", c, "is_rare", "is_rare", "int64")
-            names[spec.name] = ("rare", None)
+    levels, counts = profile.categorical[c].levels()
+    if not levels:
+        return []
+    rows = max(profile.rows, 1)
+    names: dict[str, tuple[str, str | None]] = {}
+    specs = []
+    wanted = (("count", "frequency", "int64", cfg.count), ("freq", "frequency_ratio", "float64", cfg.frequency))
+    for key, legacy, dtype, on in wanted:
+        if on:
+            spec = namer.spec("categorical", c, key, legacy, dtype)
+            names[spec.name] = (key, None)
             specs.append(spec)
-        if specs:
-            params = {"levels": levels, "counts": counts, "rows": rows, "frequent": frequent, "names": names}
-            units.append(FeatureUnit(f"categorical:{c}", "categorical", "categorical", (c,), tuple(specs), params))
-    return units
+    if cfg.one_hot and len(levels) <= cfg.max_one_hot_levels:
+        for level in levels:
+            spec = namer.spec("categorical", c, f"is_{level}", level, "int64")
+            names[spec.name] = ("level", level)
+            specs.append(spec)
+    frequent = [lvl for lvl, n in zip(levels, counts, strict=True) if n / rows >= cfg.rare_threshold]
+    if cfg.rare:
+        spec = namer.spec("categorical", c, "is_rare", "is_rare", "int64")
+        names[spec.name] = ("rare", None)
+        specs.append(spec)
+    if not specs:
+        return []
+    params = {"levels": levels, "counts": counts, "rows": rows, "frequent": frequent, "names": names}
+    return [FeatureUnit(f"categorical:{c}", "categorical", "categorical", (c,), tuple(specs), params)]
 
 
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
@@ -61,7 +60,8 @@ def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     text = as_text(batch.column(unit.sources[0]))
     count, _ = ops.level_lookup(text, prm["levels"], prm["counts"])
     out = {}
-    for name, (key, level) in prm["names"].items():
+    for name in (spec.name for spec in unit.outputs):
+        key, level = prm["names"][name]
         if key == "count":
             out[name] = count
         elif key == "freq":

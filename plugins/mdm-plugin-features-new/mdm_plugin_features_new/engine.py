@@ -13,10 +13,18 @@ See docs/features.md for the catalog.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import pyarrow as pa
 
-from mdm_core.features.engine import FamilyInfo, FitContext, FittedFeatures, run_units
+from mdm_core.features.engine import (
+    FamilyInfo,
+    FitContext,
+    FitGuard,
+    FittedFeatures,
+    plan_columns,
+    run_units,
+)
 from mdm_core.features.profile import profile_table
 from mdm_plugin_features_new import categorical, interactions, missing, numeric, temporal, text
 from mdm_plugin_features_new.catalog import FAMILIES
@@ -39,17 +47,20 @@ class NewFeatureEngine:
         return list(FAMILIES)
 
     def fit(self, batches: Iterable[pa.RecordBatch], context: FitContext) -> FittedFeatures:
+        temporal.check(self.fe)
+        interactions.check(self.fe)
+        guard = FitGuard(self.fe.skip_on_error)
         profile = profile_table(
-            batches, context, exact_limit=self.fe.exact_distinct_limit, sample_size=self.fe.sample_size
+            batches, context, exact_limit=self.fe.exact_distinct_limit, sample_size=self.fe.sample_size, guard=guard
         )
-        order = {c.name: i for i, c in enumerate(context.columns)}
-        per_column = [u for family in PER_COLUMN for u in family.plan(profile, context, self.fe, self.namer)]
-        per_column.sort(key=lambda u: order[u.sources[0]])
-        units = (
-            per_column
-            + missing.plan(profile, context, self.fe, self.namer)
-            + interactions.plan(profile, context, self.fe, self.namer)
-        )
+        units = plan_columns(guard, profile, context, [
+            (family.__name__.rsplit(".", 1)[-1], partial(family.plan, fe=self.fe, namer=self.namer))
+            for family in PER_COLUMN
+        ])
+        for family in (missing, interactions):
+            name = family.__name__.rsplit(".", 1)[-1]
+            ok, planned = guard.attempt(name, None, family.plan, profile, context, self.fe, self.namer)
+            units += planned if ok else []
         return FittedFeatures(self.name, tuple(units))
 
     def transform(self, state: FittedFeatures, batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -26,14 +26,20 @@ OPERATIONS = {
 }
 
 
+def check(fe) -> None:
+    """Refuse unknown ``feature_engineering.interactions.operations``."""
+    cfg = fe.interactions
+    unknown = [o for o in cfg.operations if o not in OPERATIONS]
+    if cfg.enabled and cfg.max_pairs > 0 and unknown:
+        raise ValueError(f"feature_engineering.interactions.operations: unknown {unknown}; use {list(OPERATIONS)}")
+
+
 def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[FeatureUnit]:
     cfg = fe.interactions
     if not cfg.enabled or cfg.max_pairs <= 0:
         return []
-    unknown = [o for o in cfg.operations if o not in OPERATIONS]
-    if unknown:
-        raise ValueError(f"feature_engineering.interactions.operations: unknown {unknown}; use {list(OPERATIONS)}")
-    columns = [c.name for c in context.feature_columns("numeric") if profile.numeric[c.name].count]
+    check(fe)
+    columns = [c.name for c in context.feature_columns("numeric") if c.name in profile.numeric and profile.numeric[c.name].count]
     corr = ops.pairwise_correlations(sample_matrix(profile, columns))
     found = sorted(
         (-abs(corr[i, j]), i, j)
@@ -57,8 +63,9 @@ def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[F
 def pair(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     a, b = unit.sources
     x, y = to_float_array(batch.column(a)), to_float_array(batch.column(b))
+    names = unit.params["names"]
     with np.errstate(all="ignore"):
-        return {name: ops.float_array(OPERATIONS[op](x, y)) for name, op in unit.params["names"].items()}
+        return {spec.name: ops.float_array(OPERATIONS[names[spec.name]](x, y)) for spec in unit.outputs}
 
 
 OPS = {"pair": pair}

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from mdm_core.features import ops
-from mdm_core.features.engine import FeatureUnit, FitContext
+from mdm_core.features.engine import FeatureUnit, SourceColumn
 from mdm_core.features.fitting import quantiles_from_counts, rank_pct, to_float_array
 from mdm_core.features.profile import TableProfile
 from mdm_plugin_features_new.naming import Namer
@@ -33,30 +33,30 @@ from mdm_plugin_features_new.naming import Namer
 QUARTILES = np.array([0.25, 0.75])
 
 
-def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[FeatureUnit]:
+def plan(profile: TableProfile, column: SourceColumn, fe, namer: Namer) -> list[FeatureUnit]:
+    """The numeric and binning unit of one column (none for other kinds)."""
     num, bins = fe.numeric, fe.binning
-    if not (num.enabled or bins.enabled):
+    c = column.name
+    if not (num.enabled or bins.enabled) or column.kind != "numeric" or c not in profile.numeric:
         return []
-    units = []
-    for column in context.feature_columns("numeric"):
-        c = column.name
-        p = profile.numeric[c]
-        if p.count == 0:
-            continue
-        if p.exact:
-            values, counts = p.distinct()
-        else:
-            sample = profile.sample.column(c).to_numpy(zero_copy_only=False).astype(float)
-            values, counts = np.unique(sample[np.isfinite(sample)], return_counts=True)
-        mean, std = p.mean(), p.std()
-        params: dict = {"mean": mean, "std": std, "values": values, "counts": counts, "names": {}}
-        specs = []
+    p = profile.numeric[c]
+    if p.count == 0:
+        return []
+    if p.exact:
+        values, counts = p.distinct()
+    else:
+        sample = profile.sample.column(c).to_numpy(zero_copy_only=False).astype(float)
+        values, counts = np.unique(sample[np.isfinite(sample)], return_counts=True)
+    mean, std = p.mean(), p.std()
+    params: dict = {"mean": mean, "std": std, "values": values, "counts": counts, "names": {}}
+    specs = []
 
-        def add(family: str, key: str, legacy: str, dtype: str, c: str = c, params: dict = params, specs: list = specs) -> None:
-            spec = namer.spec(family, c, key, legacy, dtype)
-            params["names"][spec.name] = key
-            specs.append(spec)
+    def add(family: str, key: str, legacy: str, dtype: str) -> None:
+        spec = namer.spec(family, c, key, legacy, dtype)
+        params["names"][spec.name] = key
+        specs.append(spec)
 
+    with np.errstate(over="ignore", invalid="ignore"):
         if num.enabled:
             if num.log and abs(skewness(values, counts)) >= num.log_min_skewness:
                 add("numeric", "log1p", "log", "float64")
@@ -74,16 +74,18 @@ def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[F
                 params["fences"] = (q1 - k * (q3 - q1), q3 + k * (q3 - q1))
                 add("numeric", "is_outlier", "is_outlier", "int64")
         if bins.enabled and len(values) > bins.n_bins:
-            if bins.equal_width:
-                params["width_edges"] = ops.equal_width_edges(p.minimum, p.maximum, bins.n_bins)
+            edges = ops.equal_width_edges(p.minimum, p.maximum, bins.n_bins)
+            if bins.equal_width and np.all(np.isfinite(edges)):  # a range wider than floats hold has no equal widths
+                params["width_edges"] = edges
                 add("binning", "bin_width", "bin_equal", "int64")
-            if bins.quantile:
-                qs = np.linspace(0, 1, bins.n_bins + 1)
-                params["quantile_edges"] = np.unique(quantiles_from_counts(values, counts, qs))
+            qs = np.linspace(0, 1, bins.n_bins + 1)
+            quantile_edges = np.unique(quantiles_from_counts(values, counts, qs))
+            if bins.quantile and np.all(np.isfinite(quantile_edges)):
+                params["quantile_edges"] = quantile_edges
                 add("binning", "bin_quantile", "bin_quantile", "int64")
-        if specs:
-            units.append(FeatureUnit(f"numeric:{c}", "numeric", "numeric", (c,), tuple(specs), params))
-    return units
+    if not specs:
+        return []
+    return [FeatureUnit(f"numeric:{c}", "numeric", "numeric", (c,), tuple(specs), params)]
 
 
 def skewness(values: np.ndarray, counts: np.ndarray) -> float:
@@ -92,6 +94,11 @@ def skewness(values: np.ndarray, counts: np.ndarray) -> float:
     n = counts.sum()
     if n < 3:
         return 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _skewness(values, counts, n)
+
+
+def _skewness(values: np.ndarray, counts: np.ndarray, n: int) -> float:
     deviations = values - (values * counts).sum() / n
     m2 = (counts * deviations**2).sum() / n
     if m2 <= 0:
@@ -105,8 +112,9 @@ def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     x = np.where(np.isfinite(x), x, np.nan)
     missing = np.isnan(x)
     out = {}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for name, key in prm["names"].items():
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for name in (spec.name for spec in unit.outputs):
+            key = prm["names"][name]
             if key == "log1p":
                 out[name] = ops.float_array(np.sign(x) * np.log1p(np.abs(x)))
             elif key == "sqrt":

@@ -15,8 +15,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from mdm_core.features import ops
-from mdm_core.features.engine import FeatureUnit, FitContext
-from mdm_core.features.fitting import to_timestamps
+from mdm_core.features.engine import FeatureUnit, SourceColumn
+from mdm_core.features.fitting import to_instants
 from mdm_core.features.profile import TableProfile
 from mdm_plugin_features_new.naming import Namer
 
@@ -26,54 +26,56 @@ NO_LEGACY = {"minute", "quarter", "dayofyear"}
 CYCLES = (("month", 12, True), ("hour", 24, True), ("dayofweek", 7, False))
 
 
-def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[FeatureUnit]:
-    cfg = fe.temporal
-    if not cfg.enabled:
-        return []
-    unknown = [p for p in cfg.components if p not in PARTS]
-    if unknown:
+def check(fe) -> None:
+    """Refuse unknown ``feature_engineering.temporal.components``."""
+    unknown = [p for p in fe.temporal.components if p not in PARTS]
+    if fe.temporal.enabled and unknown:
         raise ValueError(f"feature_engineering.temporal.components: unknown {unknown}; use {list(PARTS)}")
-    units = []
-    for column in context.feature_columns("datetime"):
-        c = column.name
-        if profile.datetime_min[c] is None:
-            continue
-        names: dict[str, tuple[str, str]] = {}
-        specs = []
-        for part in cfg.components:
-            spec = namer.spec("temporal", c, part, None if part in NO_LEGACY else part, "int64")
-            names[spec.name] = ("part", part)
-            specs.append(spec)
-        if cfg.cyclical:
-            for part, _period, has_legacy in CYCLES:
-                for fn in ("sin", "cos"):
-                    spec = namer.spec("temporal", c, f"{part}_{fn}", f"{part}_{fn}" if has_legacy else None, "float64")
-                    names[spec.name] = (fn, part)
-                    specs.append(spec)
-        if cfg.elapsed_days:
-            spec = namer.spec("temporal", c, "days_since_start", "days_since_start", "int64")
-            names[spec.name] = ("elapsed", "")
-            specs.append(spec)
-        if specs:
-            params = {"mode": profile.datetime_modes[c], "start": profile.datetime_min[c], "names": names}
-            units.append(FeatureUnit(f"temporal:{c}", "temporal", "temporal", (c,), tuple(specs), params))
-    return units
+
+
+def plan(profile: TableProfile, column: SourceColumn, fe, namer: Namer) -> list[FeatureUnit]:
+    """The temporal unit of one column (none for other kinds)."""
+    cfg = fe.temporal
+    c = column.name
+    if not cfg.enabled or column.kind != "datetime" or profile.datetime_min.get(c) is None:
+        return []
+    names: dict[str, tuple[str, str]] = {}
+    specs = []
+    for part in cfg.components:
+        spec = namer.spec("temporal", c, part, None if part in NO_LEGACY else part, "int64")
+        names[spec.name] = ("part", part)
+        specs.append(spec)
+    if cfg.cyclical:
+        for part, _period, has_legacy in CYCLES:
+            for fn in ("sin", "cos"):
+                spec = namer.spec("temporal", c, f"{part}_{fn}", f"{part}_{fn}" if has_legacy else None, "float64")
+                names[spec.name] = (fn, part)
+                specs.append(spec)
+    if cfg.elapsed_days:
+        spec = namer.spec("temporal", c, "days_since_start", "days_since_start", "int64")
+        names[spec.name] = ("elapsed", "")
+        specs.append(spec)
+    if not specs:
+        return []
+    params = {"mode": profile.datetime_modes[c], "start": profile.datetime_min[c], "names": names}
+    return [FeatureUnit(f"temporal:{c}", "temporal", "temporal", (c,), tuple(specs), params)]
 
 
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     prm = unit.params
-    stamps = to_timestamps(batch.column(unit.sources[0]), prm["mode"])
-    parts = ops.calendar(stamps)
+    instants = to_instants(batch.column(unit.sources[0]), prm["mode"])
+    parts = ops.calendar(instants)
     periods = {part: period for part, period, _ in CYCLES}
     out = {}
-    for name, (key, part) in prm["names"].items():
+    for name in (spec.name for spec in unit.outputs):
+        key, part = prm["names"][name]
         if key == "part":
             out[name] = parts[part]
         elif key in ("sin", "cos"):
             sin, cos = ops.cyclical(parts[part], periods[part])
             out[name] = sin if key == "sin" else cos
         else:
-            out[name] = ops.days_since(stamps, prm["start"])
+            out[name] = ops.days_since(instants, prm["start"])
     return out
 
 

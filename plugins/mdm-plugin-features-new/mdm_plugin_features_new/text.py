@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mdm_core.features import ops
-from mdm_core.features.engine import FeatureUnit, FitContext
+from mdm_core.features.engine import FeatureUnit, SourceColumn
 from mdm_core.features.fitting import as_text
 from mdm_core.features.profile import TableProfile
 from mdm_plugin_features_new.naming import Namer
@@ -33,25 +33,24 @@ COUNTS = {"upper": "uppercase", "lower": "lowercase", "digits": "digits", "space
           "hashtags": "hashtags", "mentions": "mentions"}
 
 
-def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[FeatureUnit]:
+def plan(profile: TableProfile, column: SourceColumn, fe, namer: Namer) -> list[FeatureUnit]:
+    """The text unit of one column (none for other kinds)."""
     cfg = fe.text
-    if not cfg.enabled:
+    c = column.name
+    if not cfg.enabled or column.kind != "text":
         return []
-    units = []
-    for column in context.feature_columns("text"):
-        c = column.name
-        names = {}
-        specs = []
-        for group, items in GROUPS.items():
-            if not getattr(cfg, group):
-                continue
-            for key, legacy in items:
-                spec = namer.spec("text", c, key, legacy, "float64" if key in FLOATS else "int64")
-                names[spec.name] = key
-                specs.append(spec)
-        if specs:
-            units.append(FeatureUnit(f"text:{c}", "text", "text", (c,), tuple(specs), {"names": names}))
-    return units
+    names = {}
+    specs = []
+    for group, items in GROUPS.items():
+        if not getattr(cfg, group):
+            continue
+        for key, legacy in items:
+            spec = namer.spec("text", c, key, legacy, "float64" if key in FLOATS else "int64")
+            names[spec.name] = key
+            specs.append(spec)
+    if not specs:
+        return []
+    return [FeatureUnit(f"text:{c}", "text", "text", (c,), tuple(specs), {"names": names})]
 
 
 def _ratio(a: pa.Array, b: pa.Array) -> pa.Array:
@@ -77,7 +76,8 @@ def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
                 cache[key] = ops.text_counts(text, COUNTS[key])
         return cache[key]
 
-    return {name: get(key) for name, key in unit.params["names"].items()}
+    names = unit.params["names"]
+    return {spec.name: get(names[spec.name]) for spec in unit.outputs}
 
 
 OPS = {"text": compute}
