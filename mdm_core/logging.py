@@ -1,38 +1,230 @@
-"""structlog set-up: quiet by default (warnings and errors), more with verbose/debug."""
+"""structlog set-up: the terminal (stderr) and, if ``logging.file`` is set, a log file.
+
+- The terminal shows warnings and errors by default, more with ``-v`` (info) or ``--debug``
+  (debug). Without a log file, ``logging.level`` sets the terminal's level when no CLI flag
+  is given (as in MDM 1.x).
+- ``logging.file`` receives records at ``logging.level`` (or lower with ``-v``/``--debug``),
+  as JSON lines (``logging.format: json``) or as console lines, with full timestamps. A
+  relative path is resolved against the home's logs folder (``paths.logs_path``). Records
+  meant for the file only never reach the terminal.
+- Every record, wherever it goes, passes through :func:`mdm_core.secrets.mask` first:
+  no password reaches a log.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
 
 import structlog
 
+from mdm_core.secrets import MASK, is_secret_key, mask, mask_value
+
 _LEVELS = {"quiet": logging.WARNING, "verbose": logging.INFO, "debug": logging.DEBUG}
+#: Accepted values of ``logging.level`` (any case).
+LEVEL_NAMES = {
+    "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "WARN": logging.WARNING,
+    "ERROR": logging.ERROR, "CRITICAL": logging.CRITICAL,
+}
+#: Accepted values of ``logging.format``.
+FORMATS = ("console", "json")
+_METHOD_LEVELS = {
+    "debug": logging.DEBUG, "info": logging.INFO, "msg": logging.INFO, "warning": logging.WARNING,
+    "warn": logging.WARNING, "error": logging.ERROR, "exception": logging.ERROR,
+    "critical": logging.CRITICAL, "fatal": logging.CRITICAL,
+}
+
+#: Event key: the record goes to the log file only, never to the terminal.
+FILE_ONLY = "_file_only"
+
+_lock = threading.Lock()
+_open_file: tuple[Path, IO[str]] | None = None
 
 
-def configure_logging(mode: str = "quiet", level_name: str | None = None) -> None:
-    """Route structlog to stderr at the level implied by ``mode`` or by ``level_name``.
+def level_number(name: str | None) -> int | None:
+    """The ``logging`` level of a ``logging.level`` value, None if unknown or unset."""
+    return LEVEL_NAMES.get(str(name).strip().upper()) if name else None
 
-    ``mode`` is ``quiet``, ``verbose`` or ``debug``; an explicit CLI mode other than quiet
-    wins over ``level_name`` (the ``logging.level`` config key).
+
+def log_file_path(settings: Any) -> Path | None:
+    """Where ``logging.file`` points: absolute as given, relative under the logs folder."""
+    raw = getattr(settings.logging, "file", None)
+    if not raw or not str(raw).strip():
+        return None
+    path = Path(str(raw).strip()).expanduser()
+    return path if path.is_absolute() else settings.path("logs_path") / path
+
+
+class _Sink:
+    """One destination: records at ``level`` or above, rendered by ``processors``."""
+
+    def __init__(self, level: int, stream: IO[str] | None, processors: list[Any]) -> None:
+        self.level = level
+        self.stream = stream  # None: whatever sys.stderr is at the time of writing
+        self.processors = processors
+
+    def write(self, method: str, event_dict: dict[str, Any]) -> None:
+        event: Any = dict(event_dict)
+        for processor in self.processors:
+            event = processor(None, method, event)
+        stream = self.stream if self.stream is not None else sys.stderr
+        try:
+            stream.write(str(event) + "\n")
+            stream.flush()
+        except (OSError, ValueError):  # a closed or full stream must not break MDM
+            pass
+
+
+class FanoutLogger:
+    """The structlog logger: hands each (already masked) event to every sink whose level
+    it reaches."""
+
+    def __init__(self, sinks: list[_Sink], name: str | None = None) -> None:
+        self._sinks = sinks
+        self._name = name
+
+    def _emit(self, method: str, event_dict: dict[str, Any]) -> None:
+        level = _METHOD_LEVELS.get(method, logging.INFO)
+        if self._name and "logger" not in event_dict:
+            event_dict["logger"] = self._name
+        file_only = bool(event_dict.pop(FILE_ONLY, False))
+        for sink in self._sinks:
+            if level >= sink.level and not (file_only and sink.stream is None):
+                sink.write(method, event_dict)
+
+    def __getattr__(self, method: str):
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return lambda **event_dict: self._emit(method, event_dict)
+
+
+def mask_event(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: no password in any value of a record (or in its keys' values)."""
+    clean: dict[str, Any] = {}
+    for key, value in event_dict.items():
+        if is_secret_key(key) and value not in (None, ""):
+            clean[key] = MASK
+        elif value is None or isinstance(value, bool | int | float):
+            clean[key] = value
+        elif isinstance(value, str):
+            clean[key] = mask(value)
+        elif isinstance(value, list | tuple | dict):
+            clean[key] = mask_value(value)
+        else:
+            clean[key] = mask(str(value))
+    return clean
+
+
+def _drop_logger_name(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    event_dict.pop("logger", None)
+    return event_dict
+
+
+def _terminal_processors() -> list[Any]:
+    return [
+        _drop_logger_name,
+        structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False),
+        structlog.dev.ConsoleRenderer(colors=False),
+    ]
+
+
+def _leading_keys(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """``timestamp``, ``level``, ``logger``, ``event`` first: a JSON line reads left to right."""
+    head = {k: event_dict.pop(k) for k in ("timestamp", "level", "logger", "event") if k in event_dict}
+    return {**head, **event_dict}
+
+
+def _file_processors(fmt: str) -> list[Any]:
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=False)
+    if fmt == "json":
+        return [stamp, _leading_keys, structlog.processors.JSONRenderer(default=str, ensure_ascii=False)]
+    return [stamp, structlog.dev.ConsoleRenderer(colors=False)]
+
+
+def _open_log_file(path: Path) -> IO[str] | None:
+    global _open_file
+    with _lock:
+        if _open_file is not None and _open_file[0] == path and not _open_file[1].closed:
+            return _open_file[1]
+        _close_log_file()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("a", encoding="utf-8", buffering=1)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            print(f"Warning: cannot write the log file {path} ({reason}); logging to it is off.", file=sys.stderr)
+            return None
+        _open_file = (path, handle)
+        return handle
+
+
+def _close_log_file() -> None:
+    global _open_file
+    if _open_file is not None:
+        try:
+            _open_file[1].close()
+        except OSError:
+            pass
+        _open_file = None
+
+
+def configure_logging(mode: str = "quiet", level_name: str | None = None, *, settings: Any = None) -> Path | None:
+    """Route structlog to stderr (and to ``logging.file`` of ``settings``, if set).
+
+    ``mode`` is ``quiet``, ``verbose`` or ``debug`` (the CLI's ``-v``/``--debug``);
+    ``level_name`` (or ``settings.logging.level``) is the configured level. Returns the
+    log file's path when records go to a file.
     """
-    level = _LEVELS[mode]
-    if mode == "quiet" and level_name:
-        level = logging.getLevelName(level_name.upper())
-        if not isinstance(level, int):
-            level = logging.WARNING
+    cli_level = _LEVELS[mode]
+    if settings is not None:
+        level_name = settings.logging.level
+    configured = level_number(level_name)
+    file_path = log_file_path(settings) if settings is not None else None
+    sinks: list[_Sink] = []
+    handle = _open_log_file(file_path) if file_path is not None else None
+    if handle is None:
+        file_path = None
+        with _lock:
+            _close_log_file()
+        terminal_level = cli_level if mode != "quiet" or configured is None else configured
+    else:
+        terminal_level = cli_level
+        file_level = min(configured if configured is not None else logging.WARNING, cli_level)
+        fmt = str(getattr(settings.logging, "format", "console") or "console").strip().lower()
+        sinks.append(_Sink(file_level, handle, _file_processors(fmt)))
+    sinks.insert(0, _Sink(terminal_level, None, _terminal_processors()))
+    _LoggerFactory.sinks = sinks
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False),
-            structlog.dev.ConsoleRenderer(colors=False),
+            structlog.processors.format_exc_info,
+            mask_event,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(min(s.level for s in sinks)),
+        logger_factory=_LoggerFactory,
         cache_logger_on_first_use=False,
     )
+    return file_path
+
+
+def debug_enabled() -> bool:
+    """True when some destination takes debug records (worth building costly ones)."""
+    return any(sink.level <= logging.DEBUG for sink in _LoggerFactory.sinks)
+
+
+class _LoggerFactory:
+    """A :class:`FanoutLogger` over the current sinks (the terminal sink looks up
+    ``sys.stderr`` at each write, so a redirected stderr is honoured)."""
+
+    sinks: list[_Sink] = []
+
+    def __new__(cls, *args: Any) -> FanoutLogger:  # type: ignore[misc]
+        return FanoutLogger(cls.sinks, str(args[0]) if args and args[0] else None)
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    """Return a structlog logger bound to ``name``."""
+    """Return a structlog logger for ``name`` (shown as ``logger`` in log files)."""
     return structlog.get_logger(name)

@@ -19,15 +19,14 @@ def show(sources: bool, fmt: str) -> None:
     """Show every setting with its current value."""
     from mdm_core.config import load_settings
     from mdm_core.config.model import LEAVES, converter, get_dotted
+    from mdm_core.secrets import mask, mask_setting
 
     loaded = load_settings()
     values = converter.unstructure(loaded.settings)
     rows = []
     for dotted in LEAVES:
         _, value = get_dotted(values, dotted)
-        if dotted.endswith(".password") and value:
-            value = "********"
-        rows.append((dotted, value, loaded.sources.get(dotted, "default")))
+        rows.append((dotted, mask_setting(dotted, value), mask(loaded.sources.get(dotted, "default"))))
     if fmt == "json":
         data = {"home": str(loaded.settings.home), "loader": loaded.loader, "values": {k: v for k, v, _ in rows}}
         if sources:
@@ -43,8 +42,10 @@ def show(sources: bool, fmt: str) -> None:
 def validate() -> None:
     """Check that the config file and MDM_* variables are valid (exit 1 if not)."""
     from mdm_core.config import load_settings
+    from mdm_core.config.model import check_choices
 
     loaded = load_settings()
+    check_choices(loaded.settings, loaded.sources)
     where = ", ".join(loaded.files) or "no config file (defaults)"
     click.echo(f"Configuration is valid ({where}).")
 

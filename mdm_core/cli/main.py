@@ -2,19 +2,28 @@
 
 Each command family lives in its own module (``cli/dataset.py``, ``cli/config.py``, ...)
 and is added here. Every MDMError becomes one sentence on stderr and exit code 1; the
-traceback is shown only with ``--debug``.
+traceback is shown only with ``--debug``. Whatever reaches the terminal is masked (no
+password) and an over-long message (a driver quoting a whole statement) is cut to its
+first line; the full text goes to the debug log.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import traceback
 
 import click
 
 from mdm_core import __version__
 from mdm_core.errors import MDMError
-from mdm_core.logging import configure_logging
+from mdm_core.logging import FILE_ONLY, configure_logging, get_logger, debug_enabled
+from mdm_core.secrets import mask
+
+#: Longest error message shown as is; longer or multi-line ones are cut.
+MAX_ERROR_CHARS = 300
+
+log = get_logger(__name__)
 
 BUILTIN_GROUPS = {
     "dataset": "mdm_core.cli.dataset:dataset",
@@ -45,13 +54,21 @@ class MDMGroup(click.Group):
             return command
         return _plugin_commands().get(name)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["mdm.args"] = list(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except MDMError as exc:
+            _log_failure(ctx, exc)
             if ctx.obj and ctx.obj.get("debug"):
-                raise
-            click.echo(f"Error: {exc}", err=True)
+                _show_traceback()
+            message, cut = error_message(str(exc))
+            if cut:
+                message += "... (run with --debug for the full message)"
+            click.echo(f"Error: {message}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing was left half-done.", err=True)
@@ -59,13 +76,53 @@ class MDMGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # a bug or an engine failure MDM did not anticipate
+            _log_failure(ctx, exc)
             if ctx.obj and ctx.obj.get("debug"):
-                raise
+                _show_traceback()
+            message, cut = error_message(str(exc))
+            if cut:
+                message += "..."
             click.echo(
-                f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback).",
+                f"Error: unexpected {type(exc).__name__}: {message} (run with --debug for the "
+                f"{'full message and the ' if cut else ''}traceback).",
                 err=True,
             )
             sys.exit(1)
+
+
+def error_message(text: str, limit: int = MAX_ERROR_CHARS) -> tuple[str, bool]:
+    """``text`` masked, on one line; if longer than ``limit`` characters, cut to its first
+    line (at a word boundary within ``limit``). Returns (message, was_cut)."""
+    lines = [line.strip() for line in mask(text).splitlines() if line.strip()]
+    joined = " ".join(lines)
+    if len(joined) <= limit:  # short: all of it, on one line
+        return joined, False
+    first = lines[0]
+    if len(first) > limit:
+        first = first[:limit]
+        space = first.rfind(" ")
+        if space > limit // 2:
+            first = first[:space]
+    return first.rstrip(" .,;:"), True
+
+
+def _log_failure(ctx: click.Context, exc: BaseException) -> None:
+    """The full (masked) error and traceback go to the log file, never to the terminal."""
+    details = {} if isinstance(exc, MDMError) else {"exception": traceback.format_exc()}
+    log.error(
+        "command failed",
+        command=" ".join(ctx.meta.get("mdm.args", ())),
+        error_type=type(exc).__name__,
+        error=str(exc),
+        **details,
+        **{FILE_ONLY: True},
+    )
+
+
+def _show_traceback() -> None:
+    """``--debug``: the full traceback (masked), then exit 1."""
+    click.echo(mask(traceback.format_exc()).rstrip(), err=True)
+    sys.exit(1)
 
 
 def _builtin_available(name: str) -> bool:
@@ -92,7 +149,31 @@ def cli(ctx: click.Context, verbose: bool, debug: bool) -> None:
     """MDM: register ML datasets, store them, serve them back."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    configure_logging("debug" if debug else "verbose" if verbose else "quiet")
+    mode = "debug" if debug else "verbose" if verbose else "quiet"
+    configure_logging(mode)
+    if ctx.invoked_subcommand not in (None, "version"):
+        _log_to_configured_file(mode)
+
+
+def _log_to_configured_file(mode: str) -> None:
+    """Apply ``logging.level``/``logging.file``/``logging.format`` of the home. An invalid
+    config is left for the command to report (``mdm config validate`` says why)."""
+    from mdm_core.config import load_settings
+
+    try:
+        loaded = load_settings()
+    except MDMError:
+        return
+    configure_logging(mode, settings=loaded.settings)
+    if debug_enabled():
+        from mdm_core.config.model import converter, get_dotted
+        from mdm_core.secrets import mask_setting
+
+        values = converter.unstructure(loaded.settings)
+        settings = {
+            key: f"{mask_setting(key, get_dotted(values, key)[1])!r} ({source})" for key, source in loaded.sources.items()
+        }
+        log.debug("settings loaded", home=str(loaded.settings.home), loader=loaded.loader, settings=settings)
 
 
 @cli.command()

@@ -20,6 +20,7 @@ import cattrs
 from mdm_core.config.settings import Settings
 from mdm_core.errors import ConfigError
 from mdm_core.flags import parse_flag_value
+from mdm_core.secrets import dsn_password, mask_setting, remember, remember_settings
 
 converter = cattrs.Converter(forbid_extra_keys=False)
 
@@ -64,6 +65,13 @@ def iter_leaves(cls: type = Settings, prefix: tuple[str, ...] = ()) -> Iterator[
 
 
 LEAVES: dict[str, Leaf] = {leaf.dotted: leaf for leaf in iter_leaves()}
+
+#: Keys that take one of a few words (compared case-insensitively). Loading accepts any
+#: word (an unknown one falls back to the default); ``mdm config validate`` rejects it.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "logging.level": ("debug", "info", "warning", "warn", "error", "critical"),
+    "logging.format": ("console", "json"),
+}
 
 
 def _type_name(typ: Any) -> str:
@@ -146,21 +154,50 @@ def build_settings(home: Path, values: dict, sources: dict[str, str]) -> Setting
     ``sources`` maps dotted keys to where their value came from (``env MDM_X``, a file
     path); it is used in error messages. Unknown keys are ignored (1.x homes have them).
     """
+    for dotted in ("database.postgresql.password", "database.postgresql.dsn"):
+        present, raw = get_dotted(values, dotted)
+        if present and isinstance(raw, str):  # mask them even if another key is invalid
+            remember(raw if dotted.endswith("password") else dsn_password(raw))
     clean: dict = {}
     for dotted, leaf in LEAVES.items():
         present, raw = get_dotted(values, dotted)
         if not present:
             continue
-        source = sources.get(dotted, "config")
+        source = _source_of(dotted, sources)
         try:
             value = coerce(raw, leaf.type, from_text=source.startswith("env "))
         except (ValueError, TypeError):
-            raise ConfigError(
-                f"{source}: key '{dotted}' must be {_type_name(leaf.type)}, got {raw!r}."
-            ) from None
+            shown = _short(repr(mask_setting(dotted, raw)))
+            raise ConfigError(f"{source}: key '{dotted}' must be {_type_name(leaf.type)}, got {shown}.") from None
         set_dotted(clean, dotted, value)
     clean["home"] = str(home)
-    return converter.structure(clean, Settings)
+    settings = converter.structure(clean, Settings)
+    remember_settings(settings)
+    return settings
+
+
+def check_choices(settings: Settings, sources: dict[str, str]) -> None:
+    """ConfigError naming the source and key of the first value outside :data:`CHOICES`."""
+    values = converter.unstructure(settings)
+    for dotted, allowed in CHOICES.items():
+        _, value = get_dotted(values, dotted)
+        if value is not None and str(value).strip().lower() not in allowed:
+            raise ConfigError(
+                f"{_source_of(dotted, sources)}: key '{dotted}' must be one of {', '.join(allowed)}, "
+                f"got {_short(repr(value))}."
+            )
+
+
+def _source_of(dotted: str, sources: dict[str, str]) -> str:
+    """Where ``dotted`` was set (for a mapping given where a value belongs: where its
+    first sub-key was set)."""
+    if dotted in sources:
+        return sources[dotted]
+    return next((s for k, s in sources.items() if k.startswith(dotted + ".")), "config")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 converter.register_structure_hook(Path, lambda v, _: Path(v))

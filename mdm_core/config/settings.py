@@ -7,6 +7,7 @@ from pathlib import Path
 import attrs
 
 from mdm_core.flags import Flags
+from mdm_core.secrets import masked_repr, secret_repr
 
 
 @attrs.frozen
@@ -29,11 +30,13 @@ class DuckDBSettings:
 
 @attrs.frozen
 class PostgreSQLSettings:
-    dsn: str | None = None
+    """``database.postgresql``; the repr masks the password (field and inside the DSN)."""
+
+    dsn: str | None = attrs.field(default=None, repr=masked_repr)
     host: str = "localhost"
     port: int = 5432
     user: str | None = None
-    password: str | None = None
+    password: str | None = attrs.field(default=None, repr=secret_repr)
     dbname: str = "postgres"
     sslmode: str = "prefer"
     pool_size: int = 5
