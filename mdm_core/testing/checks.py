@@ -153,6 +153,30 @@ def check_describe(ctx: CheckContext) -> None:
     assert "password" not in text.lower(), f"describe() mentions a password: {text}"
 
 
+def check_recorded_location(ctx: CheckContext) -> None:
+    """``at(describe(ref))`` reaches the store, as every later command on a dataset does."""
+    ref = ctx.new_ref()
+    table = sample_table(rows=6)
+    with ctx.backend.create_store(ref) as store:
+        write(store, "data", table)
+    located = ctx.backend.at(ctx.backend.describe(ref))
+    assert located.store_exists(ref), "at(describe(ref)) does not find the store"
+    with located.open_store(ref, read_only=True) as store:
+        assert_tables_equal(ctx.expected(table), read_all(store, "data"))
+
+
+def check_table_limits_checked_up_front(ctx: CheckContext) -> None:
+    """``check_table`` accepts what ``write_table`` stores and refuses, with one short
+    sentence, what it would refuse."""
+    ctx.backend.check_table("data", ["a", "b", "c"])
+    raises_storage_error(lambda: ctx.backend.check_table("data", ["a", "b", "a"]), "a repeated column name")
+    too_wide = [f"c{i}" for i in range(40_000)]
+    try:
+        ctx.backend.check_table("data", too_wide)
+    except StorageError as exc:
+        assert len(str(exc)) < 300 and "40,000" in str(exc), f"unclear refusal: {str(exc)[:400]}"
+
+
 # -- round trips -------------------------------------------------------------------------
 def check_round_trip_all_types(ctx: CheckContext) -> None:
     table = sample_table(rows=24)
@@ -517,6 +541,8 @@ ALL_CHECKS: dict[str, Callable[[CheckContext], None]] = {
     "describe without paths or secrets": check_describe,
     "round trip of every type": check_round_trip_all_types,
     "empty table": check_empty_table,
+    "recorded location": check_recorded_location,
+    "table limits checked up front": check_table_limits_checked_up_front,
     "wide table": check_wide_table,
     "long table in bounded batches": check_long_table_streams,
     "hostile identifiers": check_hostile_identifiers,

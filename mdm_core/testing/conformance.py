@@ -86,6 +86,12 @@ class StorageConformance:
     def test_describe(self, ctx) -> None:
         checks.check_describe(ctx)
 
+    def test_recorded_location(self, ctx) -> None:
+        checks.check_recorded_location(ctx)
+
+    def test_table_limits_checked_up_front(self, ctx) -> None:
+        checks.check_table_limits_checked_up_front(ctx)
+
     def test_store_ref_keys_are_independent(self, ctx) -> None:
         a, b = ctx.new_ref(), ctx.new_ref()
         with ctx.backend.create_store(a) as store:
