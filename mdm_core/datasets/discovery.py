@@ -56,13 +56,16 @@ def discover(path: Path) -> Discovered:
         return Discovered("single_file", (SourceTable("data", path),))
     if not path.is_dir():
         raise DatasetError(f"{path} is neither a file nor a folder.")
-    files = sorted(
-        p for p in path.iterdir()
-        if p.is_file() and not p.name.startswith(".") and data_stem(p) is not None
-    )
+    try:
+        entries = list(path.iterdir())
+    except PermissionError:
+        raise DatasetError(f"Folder {path} cannot be read: permission denied (check its permissions).") from None
+    files = sorted(p for p in entries if p.is_file() and not p.name.startswith(".") and data_stem(p) is not None)
     if not files:
+        others = sorted(p.name + ("/" if p.is_dir() else "") for p in entries if not p.name.startswith("."))
+        held = "it is empty" if not others else "it holds " + ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
         raise DatasetError(
-            f"Folder {path} holds no CSV, TSV, Parquet or JSON files to register."
+            f"Folder {path} holds no CSV, TSV, Parquet or JSON files to register ({held})."
         )
     splits: dict[str, Path] = {}
     for file in files:

@@ -4,6 +4,11 @@ CSV/TSV (delimiter and encoding detected, gzip/zip), Parquet, JSON Lines and JSO
 A :class:`SourceReader` can be reopened with some columns forced to wider types, which
 the registration pipeline does when a value late in a CSV file does not fit the type
 inferred from its first block.
+
+Bad input becomes one :class:`DatasetError` naming the file, never a crash: a truncated
+or corrupt gzip/zip/Parquet file, an unreadable file, JSON that is not objects (pyarrow's
+JSON reader crashes the process on some such input, e.g. a line holding ``null``, so JSON
+is checked before and while pyarrow reads it), a value that contradicts ``--type``.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import attrs
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -30,6 +37,13 @@ from mdm_core.storage import rebatch
 
 SAMPLE_BYTES = 256 * 1024
 _CONVERSION_RE = re.compile(r"In CSV column #(\d+): .*CSV conversion error to (\w+)")
+_CONVERSION_DETAIL_RE = re.compile(
+    r"In CSV column #(\d+): (?:Row #(\d+): )?CSV conversion error to (\w+): invalid value '(.*)'", re.DOTALL
+)
+_PARSE_VALUE_RE = re.compile(r"Failed to parse string: '(.*)' as a scalar of type", re.DOTALL)
+#: Deepest nesting of objects/arrays accepted in JSON (values deeper than this crash or
+#: exhaust pyarrow's and Python's JSON code; MDM stores nested values as JSON text).
+MAX_JSON_DEPTH = 64
 
 
 @attrs.frozen
@@ -44,7 +58,9 @@ class SourceReader:
     """Opens one source file as batches of ``batch_size`` rows.
 
     ``overrides`` maps column names to Arrow types forced on CSV reads; ``open()`` may be
-    called again after changing them.
+    called again after changing them. ``kinds`` maps column names to the kinds the user
+    forced (``--type col=kind``): a ``numeric`` column must hold numbers, checked on every
+    batch (DatasetError naming the file, column, value and row otherwise).
     """
 
     path: Path
@@ -52,6 +68,7 @@ class SourceReader:
     overrides: dict[str, pa.DataType] = attrs.Factory(dict)
     dialect: CsvDialect | None = None
     kind: str = ""
+    kinds: dict[str, str] = attrs.Factory(dict)
 
     def __attrs_post_init__(self) -> None:
         self.kind = detect_format(self.path)
@@ -61,12 +78,36 @@ class SourceReader:
     def open(self) -> pa.RecordBatchReader:
         """A fresh stream over the whole file with normalised, unique column names."""
         if self.kind == "parquet":
-            return _parquet_reader(self.path, self.batch_size)
-        if self.kind == "jsonl":
-            return _jsonl_reader(self.path, self.batch_size)
-        if self.kind == "json":
-            return _json_array_reader(self.path, self.batch_size)
-        return _csv_reader(self.path, self.dialect, self.overrides, self.batch_size)
+            stream = _parquet_reader(self.path, self.batch_size)
+        elif self.kind == "jsonl":
+            stream = _jsonl_reader(self.path, self.batch_size)
+        elif self.kind == "json":
+            stream = _json_array_reader(self.path, self.batch_size)
+        else:
+            stream = _csv_reader(self.path, self.dialect, self.overrides, self.batch_size)
+        numeric = [
+            name for name, kind in self.kinds.items()
+            if kind == "numeric" and name in stream.schema.names
+            and (pa.types.is_string(stream.schema.field(name).type) or pa.types.is_large_string(stream.schema.field(name).type))
+        ]
+        if not numeric:
+            return stream
+        return pa.RecordBatchReader.from_batches(stream.schema, _checked_numeric(stream, numeric, self.path))
+
+    def error_for(self, error: pa.ArrowInvalid) -> DatasetError:
+        """One sentence for a read error that widening could not fix: the file, and for a
+        CSV conversion error the column, row and value (and the ``--type`` to drop)."""
+        text = str(error).strip()
+        match = _CONVERSION_DETAIL_RE.search(text)
+        if match and self.dialect is not None and int(match.group(1)) < len(self.dialect.column_names):
+            column = self.dialect.column_names[int(match.group(1))]
+            row = f" (row {int(match.group(2))})" if match.group(2) else ""
+            message = f"{self.path.name}: column '{column}' holds {_shown(match.group(4))}{row}, which cannot be read as {match.group(3)}"
+            if column in self.kinds:
+                return DatasetError(f"{message}; drop the --type {column}={self.kinds[column]} override or fix the value.")
+            return DatasetError(f"{message}.")
+        first = text.splitlines()[0] if text else type(error).__name__
+        return DatasetError(f"{self.path.name}: {_cut(first)}")
 
     def column_names(self) -> list[str]:
         """The column names the stream will have (cheap for CSV and Parquet)."""
@@ -92,38 +133,167 @@ class SourceReader:
         return True
 
 
+class _CheckedStream(io.BufferedIOBase):
+    """A binary stream whose read errors (truncated or corrupt compressed data, I/O
+    errors) become one DatasetError naming the file."""
+
+    def __init__(self, raw: IO[bytes], path: Path, container: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._path = path
+        self._container = container
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return self._raw.read(-1 if size is None else size)
+        except DatasetError:
+            raise
+        except EOFError:
+            raise DatasetError(
+                f"{self._path.name} is truncated: its {self._container} data ends early; "
+                "the file is incomplete or corrupt (copy or compress it again)."
+            ) from None
+        except (zlib.error, gzip.BadGzipFile, zipfile.BadZipFile) as exc:
+            raise DatasetError(
+                f"{self._path.name} is corrupt: its {self._container} data cannot be decompressed ({_cut(str(exc))})."
+            ) from None
+        except OSError as exc:
+            raise DatasetError(f"{self._path.name} cannot be read: {_os_reason(exc)}.") from None
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied (check the file's permissions)"
+    if isinstance(exc, IsADirectoryError):
+        return "it is a folder, not a file"
+    return (exc.strerror or str(exc)).rstrip(".").lower() if exc.strerror else _cut(str(exc))
+
+
+def _open_file(path: Path) -> IO[bytes]:
+    """``path`` opened for reading; OSError (permission, folder...) as a DatasetError."""
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise DatasetError(f"{path.name} cannot be read: {_os_reason(exc)}.") from None
+
+
 def _open_binary(path: Path) -> IO[bytes]:
     """Open a file for reading, transparently decompressing gzip and single-member zip."""
-    with path.open("rb") as probe:
+    with _open_file(path) as probe:
         magic = probe.read(4)
     if magic[:2] == b"\x1f\x8b":
-        return gzip.open(path, "rb")
+        return _CheckedStream(gzip.open(path, "rb"), path, "gzip")
     if magic == b"PK\x03\x04":
-        archive = zipfile.ZipFile(path)
-        members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
+        try:
+            archive = zipfile.ZipFile(path)
+            members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            raise DatasetError(
+                f"{path.name} is not a readable zip archive: it is truncated or corrupt ({_cut(str(exc))})."
+            ) from None
         if len(members) != 1:
             raise DatasetError(f"{path.name}: a zip archive must hold exactly one data file, it holds {len(members)}.")
-        return archive.open(members[0])
-    return path.open("rb")
+        try:
+            member = archive.open(members[0])
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+            raise DatasetError(
+                f"{path.name} is not a readable zip archive: it is truncated or corrupt ({_cut(str(exc))})."
+            ) from None
+        return _CheckedStream(member, path, "zip")
+    return _CheckedStream(_open_file(path), path, "file")
 
 
 def detect_format(path: Path) -> str:
-    """``csv``, ``parquet``, ``json`` or ``jsonl`` from the name, then the content."""
+    """``csv``, ``parquet``, ``json`` or ``jsonl`` from the name, then the content.
+
+    JSON content is checked here: it must start with ``[`` (an array of objects) or ``{``
+    (JSON Lines of objects); anything else is a DatasetError naming what was found.
+    """
     name = path.name.lower()
-    with path.open("rb") as probe:
+    with _open_file(path) as probe:
         magic = probe.read(4)
     if magic == b"PAR1" or name.endswith((".parquet", ".pq")):
         return "parquet"
+    if name.endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+        raise DatasetError(f"{path.name} is a spreadsheet; export it as CSV (or Parquet) and register that file.")
     for suffix in (".gz", ".zip"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
-    if name.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    if name.endswith(".json"):
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        lines = not name.endswith(".json")
         with _open_binary(path) as handle:
-            head = handle.read(SAMPLE_BYTES).lstrip()
-        return "json" if head.startswith(b"[") else "jsonl"
+            head = handle.read(4096)
+        start = _json_start(head)
+        if start is None:
+            raise DatasetError(f"{path.name} is empty.")
+        if start == b"{":
+            return "jsonl"
+        if start == b"[" and not lines:
+            return "json"
+        expected = "JSON Lines of objects (one object per line)" if lines else "a JSON array of objects or JSON Lines of objects"
+        found = _json_found(head.removeprefix(codecs.BOM_UTF8).lstrip(_JSON_SPACE))
+        raise DatasetError(f"{path.name}: expected {expected}, found {found}.")
     return "csv"
+
+
+_JSON_SPACE = b" \t\r\n"
+
+
+def _json_start(head: bytes) -> bytes | None:
+    """The first significant byte of JSON text (after a BOM and whitespace), None if none."""
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8):]
+    head = head.lstrip(_JSON_SPACE)
+    return head[:1] or None
+
+
+def _json_found(text: bytes) -> str:
+    """What a JSON value starting with ``text`` is, in words (for error messages)."""
+    for literal, words in ((b"null", "null"), (b"true", "true"), (b"false", "false")):
+        if text.startswith(literal):
+            return words
+    first = text[:1]
+    if first == b'"':
+        return "a string"
+    if first == b"[":
+        return "an array"
+    if first == b"{":
+        return "an object"
+    if first and (first.isdigit() or first == b"-"):
+        return "a number"
+    return "text that is not JSON"
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _first_sentence(exc: Exception) -> str:
+    text = _cut(str(exc)) or type(exc).__name__
+    end = text.find(". ")
+    return (text[:end] if end > 0 else text).rstrip(".")
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    return repr(value if len(value) <= limit else value[: limit - 3] + "...")
 
 
 def _decode_sample(raw: bytes, complete: bool) -> tuple[str, str]:
@@ -265,28 +435,150 @@ def _csv_message(exc: Exception) -> str:
 def _parquet_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
     try:
         parquet = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DatasetError(f"{path.name} is not a readable Parquet file: {exc}") from None
-    schema = parquet.schema_arrow
+        schema = parquet.schema_arrow
+    except PermissionError as exc:
+        raise DatasetError(f"{path.name} cannot be read: {_os_reason(exc)}.") from None
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise DatasetError(
+            f"{path.name} is not a readable Parquet file: it is truncated, corrupt or not Parquet ({_first_sentence(exc)})."
+        ) from None
     names = unique_names(schema.names)
     target = _flatten_schema(pa.schema([f.with_name(n) for f, n in zip(schema, names, strict=True)]))
+    _require_columns(path, target)
 
     def batches() -> Iterator[pa.RecordBatch]:
-        for batch in parquet.iter_batches(batch_size=batch_size):
-            yield _flatten_nested(batch.rename_columns(names), target)
+        pieces = parquet.iter_batches(batch_size=batch_size)
+        while True:
+            try:
+                batch = next(pieces)
+            except StopIteration:
+                return
+            except (pa.ArrowException, OSError, ValueError) as exc:
+                raise DatasetError(f"{path.name} is a corrupt Parquet file: {_first_sentence(exc)}.") from None
+            yield _flatten_nested(batch.rename_columns(names), target, path)
 
     return pa.RecordBatchReader.from_batches(target, batches())
 
 
+def _require_columns(path: Path, schema: pa.Schema) -> None:
+    if len(schema) == 0:
+        raise DatasetError(f"{path.name} has no columns; there is nothing to register.")
+
+
+class _JsonLinesGuard(io.BufferedIOBase):
+    """Feeds JSON Lines to pyarrow, checking each line on the way: a line that does not
+    start with ``{`` (``null``, a number, a string, an array: pyarrow crashes the process
+    on some of them) or that nests too deeply stops the stream, and :attr:`problem` says
+    which line and what it holds. Costs one regex scan per block read."""
+
+    _BAD_LINE = re.compile(rb"\n[ \t\r\n]*([^{ \t\r\n])")
+    #: More than MAX_JSON_DEPTH openers in a row once everything but brackets is dropped.
+    _DEEP = re.compile(rb"[\[{]{%d}" % (MAX_JSON_DEPTH + 1))
+    _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+    def __init__(self, raw: IO[bytes], path: Path) -> None:
+        super().__init__()
+        self._raw = raw
+        self._path = path
+        self._line = 1  # line number at the start of the next chunk
+        self._at_line_start = True  # only whitespace seen since the last newline
+        self._start = True  # nothing read yet (a BOM may come first)
+        self.problem: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.problem is not None:
+            return b""
+        chunk = self._raw.read(-1 if size is None else size)
+        if not chunk:
+            return chunk
+        bad = self._first_bad(chunk)
+        self._start = False
+        deep = self._too_deep(chunk)
+        if bad is not None or deep is not None:
+            if bad is not None and (deep is None or bad[0] <= deep):
+                offset, found = bad
+                what = f"holds {found}; expected JSON Lines of objects (one object per line)"
+            else:
+                offset = deep
+                what = f"nests objects or arrays more than {MAX_JSON_DEPTH} levels deep, which MDM does not read"
+            line = self._line + chunk.count(b"\n", 0, offset)
+            self.problem = f"{self._path.name}: line {line} {what}."
+            return b""
+        self._line += chunk.count(b"\n")
+        tail = chunk[chunk.rfind(b"\n") + 1:] if b"\n" in chunk else (chunk if self._at_line_start else b"x")
+        self._at_line_start = not tail.strip(_JSON_SPACE)
+        return chunk
+
+    def _too_deep(self, chunk: bytes) -> int | None:
+        """Offset of the first line nesting too deeply (brackets inside strings count too:
+        a string of 65 opening brackets is refused as well)."""
+        if not self._DEEP.search(chunk.translate(None, self._NOT_BRACKETS)):
+            return None
+        offset = 0
+        for line in chunk.split(b"\n"):
+            if self._DEEP.search(line.translate(None, self._NOT_BRACKETS)):
+                return offset
+            offset += len(line) + 1
+        return 0
+
+    def _first_bad(self, chunk: bytes) -> tuple[int, str] | None:
+        """Offset and description of the first line not starting with ``{``."""
+        if self._at_line_start:
+            body = chunk.removeprefix(codecs.BOM_UTF8) if self._start else chunk
+            stripped = body.lstrip(_JSON_SPACE)
+            if stripped and stripped[:1] != b"{":
+                offset = len(chunk) - len(stripped)
+                return offset, _json_found(stripped[:8])
+        match = self._BAD_LINE.search(chunk)
+        if match is None:
+            return None
+        return match.start(1), _json_found(chunk[match.start(1): match.start(1) + 8])
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
 def _jsonl_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
+    guard = _JsonLinesGuard(_open_binary(path), path)
+
+    def failed(exc: Exception) -> DatasetError:
+        if guard.problem is not None:
+            return DatasetError(guard.problem)
+        return DatasetError(f"{path.name} is not valid JSON Lines: {_json_error(exc)}")
+
     try:
-        stream = _open_binary(path)
-        source = pajson.open_json(stream, read_options=pajson.ReadOptions(block_size=8 << 20))
-    except pa.ArrowInvalid as exc:
-        raise DatasetError(f"{path.name} is not valid JSON Lines: {exc}") from None
+        source = pajson.open_json(guard, read_options=pajson.ReadOptions(block_size=8 << 20))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        guard.close()
+        raise failed(exc) from None
+    except BaseException:
+        guard.close()
+        raise
+    if guard.problem is not None:
+        guard.close()
+        raise DatasetError(guard.problem)
     raw_schema = source.schema
     names = unique_names(raw_schema.names)
     target = _null_as_string(_flatten_schema(pa.schema([f.with_name(n) for f, n in zip(raw_schema, names, strict=True)])))
+    try:
+        _require_columns(path, target)
+    except DatasetError:
+        guard.close()
+        raise
 
     def batches() -> Iterator[pa.RecordBatch]:
         try:
@@ -294,16 +586,32 @@ def _jsonl_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
                 try:
                     batch = source.read_next_batch()
                 except StopIteration:
-                    return
-                except pa.ArrowInvalid as exc:
-                    raise DatasetError(f"{path.name}: {exc}") from None
-                batch = _flatten_nested(batch.rename_columns(names), target)
+                    break
+                except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                    raise failed(exc) from None
+                if guard.problem is not None:
+                    break
+                batch = _flatten_nested(batch.rename_columns(names), target, path)
                 for piece in rebatch([batch], batch_size):
                     yield piece.cast(target) if piece.schema != target else piece
+            if guard.problem is not None:
+                raise DatasetError(guard.problem)
         finally:
-            stream.close()
+            guard.close()
 
     return pa.RecordBatchReader.from_batches(target, batches())
+
+
+def _json_error(exc: Exception) -> str:
+    text = str(exc).strip()
+    text = text.removeprefix("JSON parse error: ")
+    if "Empty JSON stream" in text:
+        return "the file holds no JSON objects."
+    match = re.search(r"Column\((.*?)\) changed from (\w+) to (\w+)", text)
+    if match:
+        column = match.group(1).lstrip("/") or "(row)"
+        return f"values of '{column}' change from {match.group(2)} to {match.group(3)}; every line must be an object and each key must keep one type."
+    return _cut(text)
 
 
 def _json_array_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
@@ -311,20 +619,60 @@ def _json_array_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
     use JSON Lines for large files)."""
     try:
         with _open_binary(path) as handle:
-            records = json.load(io.TextIOWrapper(handle, encoding="utf-8"))
+            records = json.load(io.TextIOWrapper(handle, encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path.name} is not valid JSON: {exc}") from None
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise DatasetError(f"{path.name} is not valid JSON: {_cut(str(exc))}") from None
+    except RecursionError:
+        raise DatasetError(f"{path.name} nests objects or arrays too deeply for MDM to read.") from None
+    if not isinstance(records, list):
         raise DatasetError(f"{path.name}: expected a JSON array of objects (one object per row).")
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            found = _json_found(json.dumps(record)[:8].encode())
+            raise DatasetError(
+                f"{path.name}: expected a JSON array of objects (one object per row), item {index + 1} is {found}."
+            )
+    if not records:
+        raise DatasetError(f"{path.name} holds an empty JSON array; there is nothing to register.")
     try:
         table = pa.Table.from_pylist(records)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise DatasetError(f"{path.name}: values of one key have mixed types ({exc}).") from None
+        raise DatasetError(f"{path.name}: values of one key have mixed types ({_cut(str(exc))}).") from None
+    except RecursionError:
+        raise DatasetError(f"{path.name} nests objects or arrays too deeply for MDM to read.") from None
     names = unique_names(table.column_names)
     table = table.rename_columns(names)
     target = _null_as_string(_flatten_schema(table.schema))
-    batches = [_flatten_nested(b, target).cast(target) for b in table.to_batches(max_chunksize=batch_size)]
+    _require_columns(path, target)
+    batches = [_flatten_nested(b, target, path).cast(target) for b in table.to_batches(max_chunksize=batch_size)]
     return pa.RecordBatchReader.from_batches(target, iter(batches))
+
+
+def _checked_numeric(stream: pa.RecordBatchReader, columns: list[str], path: Path) -> Iterator[pa.RecordBatch]:
+    """``stream``'s batches, after checking that ``columns`` (forced numeric by ``--type``
+    but read as text) hold only numbers."""
+    seen = 0
+    for batch in stream:
+        for name in columns:
+            column = batch.column(name)
+            try:
+                pc.cast(column, pa.float64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise _not_numeric(path, name, column, seen, exc) from None
+        seen += batch.num_rows
+        yield batch
+
+
+def _not_numeric(path: Path, name: str, column: pa.Array, seen: int, exc: Exception) -> DatasetError:
+    match = _PARSE_VALUE_RE.search(str(exc))
+    value = match.group(1) if match else None
+    where = ""
+    if value is not None:
+        index = pc.index(column, value).as_py()
+        if index is not None and index >= 0:
+            where = f" (row {seen + index + 1})"
+    holds = f"holds {_shown(value)}{where}, which is not a number" if value is not None else "holds values that are not numbers"
+    return DatasetError(f"{path.name}: column '{name}' {holds}; drop the --type {name}=numeric override or fix the value.")
 
 
 def _flatten_schema(schema: pa.Schema) -> pa.Schema:
@@ -333,14 +681,18 @@ def _flatten_schema(schema: pa.Schema) -> pa.Schema:
     )
 
 
-def _flatten_nested(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
+def _flatten_nested(batch: pa.RecordBatch, target: pa.Schema, path: Path | None = None) -> pa.RecordBatch:
     """Nested values (lists, objects) become JSON text; other columns are untouched."""
     arrays = []
     for column, field in zip(batch.columns, batch.schema, strict=True):
         if pa.types.is_nested(field.type):
-            column = pa.array(
-                [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in column.to_pylist()],
-                pa.string(),
-            )
+            try:
+                column = pa.array(
+                    [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in column.to_pylist()],
+                    pa.string(),
+                )
+            except RecursionError:
+                where = f"{path.name}: " if path is not None else ""
+                raise DatasetError(f"{where}column '{field.name}' nests values too deeply for MDM to read.") from None
         arrays.append(column)
     return pa.RecordBatch.from_arrays(arrays, names=target.names)
