@@ -125,7 +125,8 @@ class NumericProfile:
         self.minimum = min(self.minimum, float(good.min()))
         self.maximum = max(self.maximum, float(good.max()))
         self._sum.add(good)
-        p, e = two_square(good)
+        with np.errstate(over="ignore", invalid="ignore"):  # squares past float's range: no exact sum
+            p, e = two_square(good)
         if np.all(np.isfinite(p)):
             self._sumsq.add(p)
             self._sumsq.add(e)
@@ -182,8 +183,11 @@ class NumericProfile:
         if self.count < 2 or self._sumsq is None:
             return None
         s1 = self._sum.fraction()
-        var = (self._sumsq.fraction() - s1 * s1 / self.count) / (self.count - 1)
-        return math.sqrt(float(max(var, Fraction(0))))
+        var = max((self._sumsq.fraction() - s1 * s1 / self.count) / (self.count - 1), Fraction(0))
+        try:
+            return math.sqrt(float(var))
+        except OverflowError:  # the variance exceeds float's range; its root may not
+            return math.sqrt(float(var / 2**200)) * 2**100
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:

@@ -61,6 +61,11 @@ def equal_width_edges(low: float, high: float, n_bins: int) -> np.ndarray:
 def boxcox_lambda(sample: np.ndarray) -> float:
     """Maximum-likelihood Box-Cox lambda of positive ``sample`` values, searched on
     [-5, 5] (grid then golden section): deterministic for a given sample."""
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: those lambdas score -inf
+        return _boxcox_lambda(sample)
+
+
+def _boxcox_lambda(sample: np.ndarray) -> float:
     x = sample[np.isfinite(sample) & (sample > 0)]
     if len(x) < 3:
         return 1.0
@@ -94,7 +99,8 @@ def boxcox(values: np.ndarray, lam: float) -> np.ndarray:
     out = np.full(values.shape, np.nan)
     ok = np.isfinite(values) & (values > 0)
     logs = np.log(values[ok])
-    out[ok] = logs if abs(lam) < 1e-12 else np.expm1(lam * logs) / lam
+    with np.errstate(over="ignore"):
+        out[ok] = logs if abs(lam) < 1e-12 else np.expm1(lam * logs) / lam
     return out
 
 
@@ -235,6 +241,11 @@ def pairwise_correlations(matrix: np.ndarray) -> np.ndarray:
     on each column's mean, so all pairs cost a few BLAS calls. Where a pair's rows sit far
     from that mean relative to their spread, those sums would lose precision: such pairs
     are computed directly from their rows instead."""
+    with np.errstate(all="ignore"):  # values near float's limits overflow: those pairs come out NaN
+        return _pairwise_correlations(matrix)
+
+
+def _pairwise_correlations(matrix: np.ndarray) -> np.ndarray:
     present = np.isfinite(matrix)
     weights = present.astype(np.float64)
     counts = weights.sum(axis=0)
@@ -244,11 +255,10 @@ def pairwise_correlations(matrix: np.ndarray) -> np.ndarray:
     sums = values.T @ weights  # [i, j]: sum of column i over rows where j is present too
     squares = (values * values).T @ weights
     products = values.T @ values
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = squares - sums * sums / n
-        cov = products - sums * sums.T / n
-        out = cov / np.sqrt(var * var.T)
-        offset = sums * sums / n > var * 1e6
+    var = squares - sums * sums / n
+    cov = products - sums * sums.T / n
+    out = cov / np.sqrt(var * var.T)
+    offset = sums * sums / n > var * 1e6
     out[(n < 3) | (var <= 0) | (var.T <= 0)] = np.nan
     for i, j in zip(*np.nonzero(np.triu((offset | offset.T) & (n >= 3), 1)), strict=True):
         both = present[:, i] & present[:, j]

@@ -39,6 +39,11 @@ def _distribution(profile: NumericProfile, sample: np.ndarray) -> tuple[np.ndarr
 
 def plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
     """The statistical unit of one column (none for other kinds)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # statistics of values near float's limits
+        return _plan(profile, column, fe)
+
+
+def _plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
     c = column.name
     if not fe.numeric.enabled or column.kind != "numeric" or c not in profile.numeric:
         return []

@@ -1,0 +1,260 @@
+"""Features on values across the whole range of their Arrow types: dates 0001..9999,
+timestamps of every unit, integers past 2**53 and at int64's limits, NaN/inf, empty
+strings next to nulls, long text. Registration with features must succeed on every
+backend, the data must read back exactly, and the features must hold sensible values."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from mdm_core.datasets.client import MDMClient
+from mdm_core.datasets.readers import SourceReader
+from mdm_core.testing.checks import capability
+from mdm_core.testing.data import assert_tables_equal, nan_to_null, unsign_zeros
+
+BACKENDS = ["sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+BIG = 2**53 + 1
+
+
+@pytest.fixture
+def backend_client(home, monkeypatch, request):
+    """A client whose PostgreSQL backend (when asked for) points at the test server."""
+    if request.param == "postgresql":
+        from mdm_core.testing.postgres import require_server
+
+        monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", require_server())
+    return request.param, MDMClient()
+
+
+def _as_read(path) -> pa.Table:
+    """The file as registration's reader reads it."""
+    return SourceReader(path, 1000).open().read_all()
+
+
+def _expected(client: MDMClient, backend: str, table: pa.Table) -> pa.Table:
+    from mdm_core.storage import get_backend
+
+    engine = get_backend(backend, client.settings)
+    if not capability(engine, "nan_distinct_from_null"):
+        table = nan_to_null(table)
+    if not capability(engine, "signed_zero_preserved"):
+        table = unsign_zeros(table)
+    return table
+
+
+def _register_and_check(client: MDMClient, backend: str, name: str, path, **kw) -> pa.Table:
+    """Register ``path`` with features; assert the data reads back as read; return the
+    feature table."""
+    info = client.register_dataset(name, path, backend=backend, **kw)
+    assert f"{info.default_table}_features" in [t.name for t in info.tables]
+    assert_tables_equal(_expected(client, backend, _as_read(path)), client.load_arrow(name))
+    features = client.load_arrow(name, f"{info.default_table}_features")
+    assert features.num_rows == info.table(info.default_table).row_count
+    return features
+
+
+@pytest.mark.parametrize("backend_client", BACKENDS, indirect=True)
+def test_date_9999_12_31_registers_with_features(backend_client, tmp_path):
+    backend, client = backend_client
+    path = tmp_path / "s.csv"
+    path.write_text("valid_to,likes\n9999-12-31,3\n2020-01-01,5\n0001-01-01,7\n")
+    features = _register_and_check(client, backend, "s", path)
+    rows = features.to_pylist()
+    assert [r["valid_to"] for r in rows] == [dt.date(9999, 12, 31), dt.date(2020, 1, 1), dt.date(1, 1, 1)]
+    assert [r["valid_to__year"] for r in rows] == [9999, 2020, 1]
+    assert [r["valid_to__month"] for r in rows] == [12, 1, 1]
+    assert [r["valid_to__day"] for r in rows] == [31, 1, 1]
+    assert [r["valid_to__dayofweek"] for r in rows] == [4, 2, 0]  # Friday, Wednesday, Monday
+    first = dt.date(1, 1, 1)
+    assert [r["valid_to__days_since_start"] for r in rows] == [(d - first).days for d in
+                                                               (dt.date(9999, 12, 31), dt.date(2020, 1, 1), first)]
+
+
+@pytest.mark.parametrize("backend_client", BACKENDS, indirect=True)
+def test_integer_past_2_53_registers_with_features(backend_client, tmp_path):
+    backend, client = backend_client
+    path = tmp_path / "b.csv"
+    values = [BIG, 5, 7, 11, 2, INT64_MAX, 3, 1, 4]
+    path.write_text("id,big\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
+    features = _register_and_check(client, backend, "b", path)
+    assert features.column("big").to_pylist() == values
+    assert features.schema.field("big").type == pa.int64()
+    log = features.column("big__log1p").to_pylist()  # skewed: log1p is on
+    assert log == pytest.approx([math.log1p(float(v)) for v in values])
+
+
+@pytest.mark.parametrize("backend_client", BACKENDS, indirect=True)
+def test_extreme_mix_registers_with_features(backend_client, tmp_path):
+    """int64 limits outside ID columns, NaN/inf, empty strings vs nulls, long text,
+    timestamps at both ends of the calendar, zoned timestamps, from Parquet."""
+    backend, client = backend_client
+    rows = 12
+    long_text = "word " * 4000
+    table = pa.table({
+        "id": pa.array(range(rows), pa.int64()),
+        "small": pa.array([INT64_MIN, INT64_MAX, 0, -1, BIG, None] * 2, pa.int64()),
+        "ratio": pa.array([math.nan, math.inf, -math.inf, -0.0, 1e308, None, 1.5, -2.5, 3.0, 1e-308, 7.0, 8.0]),
+        "cat": pa.array(["", None, "a", "b", "", "a", None, "b", "a", "", "b", "a"]),
+        "note": pa.array([long_text, "", None, "short #tag @you", "x" * 10_000, "see www.example.com"] * 2),
+        "when": pa.array([dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23, 59, 59), None,
+                          dt.datetime(2020, 2, 29, 12, 30), dt.datetime(1969, 12, 31, 23, 59, 59),
+                          dt.datetime(2262, 4, 12)] * 2, pa.timestamp("s")),
+        "zoned": pa.array([dt.datetime(1, 1, 2, tzinfo=dt.UTC), dt.datetime(9999, 12, 30, tzinfo=dt.UTC), None,
+                           dt.datetime(2000, 1, 1, tzinfo=dt.UTC)] * 3, pa.timestamp("us", tz="UTC")),
+    })
+    path = tmp_path / "mix.parquet"
+    pq.write_table(table, path)
+    features = _register_and_check(client, backend, "mix", path, column_types={"note": "text"})
+    names = features.column_names
+    assert features.column("when__year").to_pylist() == [1, 9999, None, 2020, 1969, 2262] * 2
+    assert features.column("when__hour").to_pylist() == [0, 23, None, 12, 23, 0] * 2
+    assert features.column("zoned__year").to_pylist() == [1, 9999, None, 2000] * 3
+    assert features.column("note__len").to_pylist() == [len(long_text), 0, None, 15, 10_000, 19] * 2
+    assert "cat__freq" in names
+    freq = dict(zip(features.column("cat").to_pylist(), features.column("cat__freq").to_pylist(), strict=True))
+    assert freq[""] == pytest.approx(3 / 12) and freq[None] is None
+    assert any(n.startswith("small__") for n in names)
+
+
+@pytest.mark.parametrize("engine", ["new", "legacy"])
+def test_both_engines_fit_and_transform_extremes(home, tmp_path, engine):
+    path = tmp_path / "e.csv"
+    path.write_text(
+        "id,d,t,big,neg,label\n"
+        + "".join(f"{i},{d},{t},{b},{n},{i % 2}\n" for i, (d, t, b, n) in enumerate([
+            ("0001-01-01", "2020-01-01T10:00:00", INT64_MAX, INT64_MIN),
+            ("9999-12-31", "9999-12-31T23:59:59", BIG, 5),
+            ("2020-02-29", "0001-01-01T00:00:01", 3, -7),
+            ("1970-01-01", "1969-12-31T23:59:59", 10, 0),
+        ] * 3))
+    )
+    client = MDMClient()
+    info = client.register_dataset("e", path, target="label")
+    client.regenerate_features("e", engine=engine)
+    features = client.load_arrow("e", "data_features")
+    year = "d__year" if engine == "new" else "d_year"
+    assert features.column(year).to_pylist() == [1, 9999, 2020, 1970] * 3
+    assert features.column("big").to_pylist() == [INT64_MAX, BIG, 3, 10] * 3
+    assert info.table("data").row_count == 12
+
+
+def test_a_column_whose_statistics_fail_is_skipped_with_a_warning(home, tmp_path):
+    """Forcing text to be numeric: that column gets no features, the others do, and the
+    warning names the column."""
+    from structlog.testing import capture_logs
+
+    path = tmp_path / "f.csv"
+    path.write_text("code,amount\n" + "".join(f"x{i},{i * i}\n" for i in range(30)))
+    client = MDMClient()
+    with capture_logs() as logs:
+        info = client.register_dataset("f", path, column_types={"code": "numeric"})
+    warnings = [e for e in logs if e["log_level"] == "warning"]
+    assert any(e.get("column") == "code" for e in warnings), warnings
+    names = client.load_arrow("f", "data_features").column_names
+    assert not [n for n in names if n.startswith("code__")]
+    assert [n for n in names if n.startswith("amount__")]
+    assert info.table("data").row_count == 30
+
+
+def test_without_skip_on_error_the_failure_names_the_column(home, tmp_path, monkeypatch):
+    from mdm_core.errors import MDMError
+
+    monkeypatch.setenv("MDM_FEATURE_ENGINEERING_SKIP_ON_ERROR", "false")
+    path = tmp_path / "f.csv"
+    path.write_text("code,amount\n" + "".join(f"x{i},{i * i}\n" for i in range(30)))
+    client = MDMClient()
+    assert client.settings.feature_engineering.skip_on_error is False
+    with pytest.raises(MDMError, match="column 'code'"):
+        client.register_dataset("f", path, column_types={"code": "numeric"})
+    assert client.list_datasets() == []
+
+
+def test_calendar_matches_arrow_over_the_nanosecond_range():
+    from mdm_core.features import ops
+    from mdm_core.features.fitting import to_instants
+
+    rng = np.random.default_rng(3)
+    ns = rng.integers(-(2**63) + 1, 2**63 - 1, 20_000)
+    stamps = pa.array(ns, pa.timestamp("ns"))
+    parts = ops.calendar(to_instants(stamps, "native"))
+    expected = {
+        "year": pc.year(stamps), "month": pc.month(stamps), "day": pc.day(stamps),
+        "dayofweek": pc.day_of_week(stamps), "hour": pc.hour(stamps), "minute": pc.minute(stamps),
+        "quarter": pc.quarter(stamps), "dayofyear": pc.day_of_year(stamps),
+    }
+    for name, want in expected.items():
+        assert parts[name].to_pylist() == want.cast(pa.int64()).to_pylist(), name
+    ends = [int(d == calendar.monthrange(y, m)[1]) for y, m, d in
+            zip(pc.year(stamps).to_pylist(), pc.month(stamps).to_pylist(), pc.day(stamps).to_pylist(), strict=True)]
+    assert parts["is_month_end"].to_pylist() == ends
+
+
+def test_calendar_and_elapsed_days_at_the_ends_of_every_unit():
+    from mdm_core.features import ops
+    from mdm_core.features.fitting import to_instants
+
+    dates = [dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2000, 2, 29), dt.date(1900, 2, 28)]
+    for typ in (pa.date32(), pa.date64(), pa.timestamp("s"), pa.timestamp("ms"), pa.timestamp("us"),
+                pa.timestamp("s", tz="Asia/Tokyo")):
+        column = pc.cast(pa.array(dates + [None], pa.date32()), typ)
+        instants = to_instants(column, "native")
+        parts = ops.calendar(instants)
+        assert parts["year"].to_pylist() == [1, 9999, 2000, 1900, None], typ
+        assert parts["dayofyear"].to_pylist() == [1, 365, 60, 59, None], typ
+        assert parts["is_month_end"].to_pylist() == [0, 1, 1, 1, None], typ
+        start = instants.min_ns()
+        assert start == (dt.date(1, 1, 1) - dt.date(1970, 1, 1)).days * 86_400 * 10**9
+        assert ops.days_since(instants, start).to_pylist() == [(d - dates[0]).days for d in dates] + [None]
+
+
+def test_times_and_durations_are_deterministic_instants():
+    from mdm_core.features import ops
+    from mdm_core.features.fitting import datetime_mode, to_instants
+
+    times = pa.array([dt.time(0, 0), dt.time(23, 59, 59), None], pa.time64("us"))
+    assert datetime_mode(times) == "native"
+    parts = ops.calendar(to_instants(times, "native"))
+    assert parts["year"].to_pylist() == [1970, 1970, None]
+    assert parts["hour"].to_pylist() == [0, 23, None]
+    durations = pa.array([-1, 86_400, None], pa.duration("s"))
+    assert ops.calendar(to_instants(durations, "native"))["day"].to_pylist() == [31, 2, None]
+
+
+def test_text_dates_parse_beyond_the_nanosecond_range():
+    from mdm_core.features import ops
+    from mdm_core.features.fitting import to_instants
+
+    text = pa.array(["9999-12-31", "0001-01-01T10:00:00", "2020-01-01T10:00:00+02:00", "not a date", None])
+    parts = ops.calendar(to_instants(text, "iso"))
+    assert parts["year"].to_pylist() == [9999, 1, 2020, None, None]
+    assert parts["hour"].to_pylist() == [0, 10, 8, None, None]
+
+
+def test_custom_int64_feature_keeps_values_past_2_53():
+    import pandas as pd
+
+    from mdm_core.features.custom_stage import to_arrow
+
+    series = pd.Series([INT64_MAX, INT64_MIN, BIG])
+    assert to_arrow(series, "int64", 3).to_pylist() == [INT64_MAX, INT64_MIN, BIG]
+
+
+def test_float_conversion_accepts_every_integer_and_decimal():
+    import decimal
+
+    from mdm_core.features.fitting import to_float_array
+
+    ints = pa.array([INT64_MIN, INT64_MAX, BIG, None])
+    assert to_float_array(ints)[:3].tolist() == [float(INT64_MIN), float(INT64_MAX), float(BIG)]
+    assert to_float_array(pa.array([2**64 - 1], pa.uint64())).tolist() == [float(2**64)]
+    wide = pa.array([decimal.Decimal("12345678901234567890.123")], pa.decimal128(23, 3))
+    assert to_float_array(wide).tolist() == [12345678901234567890.123]
