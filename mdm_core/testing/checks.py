@@ -168,7 +168,10 @@ def check_recorded_location(ctx: CheckContext) -> None:
 def check_table_limits_checked_up_front(ctx: CheckContext) -> None:
     """``check_table`` accepts what ``write_table`` stores and refuses, with one short
     sentence, what it would refuse."""
-    ctx.backend.check_table("data", ["a", "b", "c"])
+    table = sample_table(rows=3)
+    ctx.backend.check_table("data", table.column_names)
+    with ctx.new_store() as store:
+        assert write(store, "data", table) == 3
     raises_storage_error(lambda: ctx.backend.check_table("data", ["a", "b", "a"]), "a repeated column name")
     too_wide = [f"c{i}" for i in range(40_000)]
     try:
