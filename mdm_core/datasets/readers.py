@@ -19,6 +19,8 @@ import gzip
 import io
 import json
 import re
+import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -40,7 +42,6 @@ _CONVERSION_RE = re.compile(r"In CSV column #(\d+): .*CSV conversion error to (\
 _CONVERSION_DETAIL_RE = re.compile(
     r"In CSV column #(\d+): (?:Row #(\d+): )?CSV conversion error to (\w+): invalid value '(.*)'", re.DOTALL
 )
-_PARSE_VALUE_RE = re.compile(r"Failed to parse string: '(.*)' as a scalar of type", re.DOTALL)
 #: Deepest nesting of objects/arrays accepted in JSON (values deeper than this crash or
 #: exhaust pyarrow's and Python's JSON code; MDM stores nested values as JSON text).
 MAX_JSON_DEPTH = 64
@@ -133,22 +134,83 @@ class SourceReader:
         return True
 
 
-class _CheckedStream(io.BufferedIOBase):
-    """A binary stream whose read errors (truncated or corrupt compressed data, I/O
-    errors) become one DatasetError naming the file."""
+class _SourceStream(io.BufferedIOBase):
+    """A read-only binary stream handed to pyarrow's CSV/JSON readers.
 
-    def __init__(self, raw: IO[bytes], path: Path, container: str) -> None:
+    pyarrow reads ahead on its own I/O threads, which call :meth:`read` from C++. When a
+    read fails, a read-ahead may still be running; if the interpreter exits while it
+    calls into Python, the process aborts ("terminate called without an active
+    exception", pyarrow 26). :meth:`release` therefore makes further reads return EOF,
+    waits until no read is in flight, then closes. Every failure path calls it.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
         super().__init__()
         self._raw = raw
-        self._path = path
-        self._container = container
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._last_read = time.monotonic()
+        self._stopped = False
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int | None = -1) -> bytes:
+        with self._lock:
+            if self._stopped:
+                return b""
+            self._in_flight += 1
         try:
-            return self._raw.read(-1 if size is None else size)
+            return self._read(-1 if size is None else size)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._last_read = time.monotonic()
+
+    def _read(self, size: int) -> bytes:
+        return self._raw.read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def release(self, quiet: float = 0.02, timeout: float = 2.0) -> None:
+        """Stop serving data, let pyarrow's read-ahead finish, close."""
+        with self._lock:
+            self._stopped = True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._in_flight == 0 and time.monotonic() - self._last_read >= quiet:
+                    break
+            time.sleep(0.002)
+        self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
+class _CheckedStream(_SourceStream):
+    """A binary stream whose read errors (truncated or corrupt compressed data, I/O
+    errors) become one DatasetError naming the file."""
+
+    def __init__(self, raw: IO[bytes], path: Path, container: str) -> None:
+        super().__init__(raw)
+        self._path = path
+        self._container = container
+
+    def _read(self, size: int) -> bytes:
+        try:
+            return self._raw.read(size)
         except DatasetError:
             raise
         except EOFError:
@@ -162,20 +224,6 @@ class _CheckedStream(io.BufferedIOBase):
             ) from None
         except OSError as exc:
             raise DatasetError(f"{self._path.name} cannot be read: {_os_reason(exc)}.") from None
-
-    def read1(self, size: int = -1) -> bytes:
-        return self.read(size)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        try:
-            self._raw.close()
-        finally:
-            super().close()
 
 
 def _os_reason(exc: OSError) -> str:
@@ -388,10 +436,10 @@ def _csv_reader(
     try:
         source = pacsv.open_csv(stream, read_options, parse_options, convert_options)
     except pa.ArrowInvalid as exc:
-        stream.close()
+        stream.release()
         raise DatasetError(f"{path.name}: {_csv_message(exc)}") from None
-    except StopIteration:
-        stream.close()
+    except BaseException:
+        stream.release()
         raise
     schema = _null_as_string(source.schema)
 
@@ -400,7 +448,7 @@ def _csv_reader(
             for batch in rebatch(_checked(source, path), batch_size):
                 yield batch.cast(schema) if batch.schema != schema else batch
         finally:
-            stream.close()
+            stream.release()
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 
@@ -465,7 +513,7 @@ def _require_columns(path: Path, schema: pa.Schema) -> None:
         raise DatasetError(f"{path.name} has no columns; there is nothing to register.")
 
 
-class _JsonLinesGuard(io.BufferedIOBase):
+class _JsonLinesGuard(_SourceStream):
     """Feeds JSON Lines to pyarrow, checking each line on the way: a line that does not
     start with ``{`` (``null``, a number, a string, an array: pyarrow crashes the process
     on some of them) or that nests too deeply stops the stream, and :attr:`problem` says
@@ -477,21 +525,17 @@ class _JsonLinesGuard(io.BufferedIOBase):
     _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
     def __init__(self, raw: IO[bytes], path: Path) -> None:
-        super().__init__()
-        self._raw = raw
+        super().__init__(raw)
         self._path = path
         self._line = 1  # line number at the start of the next chunk
         self._at_line_start = True  # only whitespace seen since the last newline
         self._start = True  # nothing read yet (a BOM may come first)
         self.problem: str | None = None
 
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
+    def _read(self, size: int) -> bytes:
         if self.problem is not None:
             return b""
-        chunk = self._raw.read(-1 if size is None else size)
+        chunk = self._raw.read(size)
         if not chunk:
             return chunk
         bad = self._first_bad(chunk)
@@ -537,20 +581,6 @@ class _JsonLinesGuard(io.BufferedIOBase):
             return None
         return match.start(1), _json_found(chunk[match.start(1): match.start(1) + 8])
 
-    def read1(self, size: int = -1) -> bytes:
-        return self.read(size)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        try:
-            self._raw.close()
-        finally:
-            super().close()
-
 
 def _jsonl_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
     guard = _JsonLinesGuard(_open_binary(path), path)
@@ -563,13 +593,13 @@ def _jsonl_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
     try:
         source = pajson.open_json(guard, read_options=pajson.ReadOptions(block_size=8 << 20))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        guard.close()
+        guard.release()
         raise failed(exc) from None
     except BaseException:
-        guard.close()
+        guard.release()
         raise
     if guard.problem is not None:
-        guard.close()
+        guard.release()
         raise DatasetError(guard.problem)
     raw_schema = source.schema
     names = unique_names(raw_schema.names)
@@ -577,7 +607,7 @@ def _jsonl_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
     try:
         _require_columns(path, target)
     except DatasetError:
-        guard.close()
+        guard.release()
         raise
 
     def batches() -> Iterator[pa.RecordBatch]:
@@ -597,7 +627,7 @@ def _jsonl_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
             if guard.problem is not None:
                 raise DatasetError(guard.problem)
         finally:
-            guard.close()
+            guard.release()
 
     return pa.RecordBatchReader.from_batches(target, batches())
 
@@ -635,9 +665,15 @@ def _json_array_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
     if not records:
         raise DatasetError(f"{path.name} holds an empty JSON array; there is nothing to register.")
     try:
+        # nested values are stored as JSON text: turn them into text now, so nested values
+        # of different shapes under one key are fine
+        records = [
+            {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in r.items()}
+            for r in records
+        ]
         table = pa.Table.from_pylist(records)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise DatasetError(f"{path.name}: values of one key have mixed types ({_cut(str(exc))}).") from None
+        raise DatasetError(f"{path.name}: {_mixed_key(records) or 'values of one key have mixed types'} ({_cut(str(exc), 80)}).") from None
     except RecursionError:
         raise DatasetError(f"{path.name} nests objects or arrays too deeply for MDM to read.") from None
     names = unique_names(table.column_names)
@@ -646,6 +682,30 @@ def _json_array_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
     _require_columns(path, target)
     batches = [_flatten_nested(b, target, path).cast(target) for b in table.to_batches(max_chunksize=batch_size)]
     return pa.RecordBatchReader.from_batches(target, iter(batches))
+
+
+def _mixed_key(records: list[dict]) -> str | None:
+    """``key 'k' mixes <type> and <type>`` for the first key whose values Arrow cannot
+    hold in one column."""
+    keys = dict.fromkeys(k for r in records for k in r)
+    for key in keys:
+        values = [r.get(key) for r in records]
+        try:
+            pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            kinds = dict.fromkeys(_json_type(v) for v in values if v is not None)
+            return f"key '{key}' mixes {' and '.join(list(kinds)[:3])} values"
+    return None
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "object" if isinstance(value, dict) else "array" if isinstance(value, list) else type(value).__name__
 
 
 def _checked_numeric(stream: pa.RecordBatchReader, columns: list[str], path: Path) -> Iterator[pa.RecordBatch]:
@@ -664,15 +724,35 @@ def _checked_numeric(stream: pa.RecordBatchReader, columns: list[str], path: Pat
 
 
 def _not_numeric(path: Path, name: str, column: pa.Array, seen: int, exc: Exception) -> DatasetError:
-    match = _PARSE_VALUE_RE.search(str(exc))
-    value = match.group(1) if match else None
-    where = ""
-    if value is not None:
-        index = pc.index(column, value).as_py()
-        if index is not None and index >= 0:
-            where = f" (row {seen + index + 1})"
-    holds = f"holds {_shown(value)}{where}, which is not a number" if value is not None else "holds values that are not numbers"
+    index = _first_unparsable(column)
+    if index is None:
+        holds = f"holds values that are not numbers ({_cut(str(exc), 80)})"
+    else:
+        holds = f"holds {_shown(column[index].as_py())} (row {seen + index + 1}), which is not a number"
     return DatasetError(f"{path.name}: column '{name}' {holds}; drop the --type {name}=numeric override or fix the value.")
+
+
+def _first_unparsable(column: pa.Array) -> int | None:
+    """Index of the first value of ``column`` that does not cast to float64 (a binary
+    search of casts: pyarrow's error may name any failing value, not the first)."""
+
+    def fails(start: int, stop: int) -> bool:
+        try:
+            pc.cast(column.slice(start, stop - start), pa.float64())
+            return False
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return True
+
+    low, high = 0, len(column)
+    if high == 0 or not fails(low, high):
+        return None
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fails(low, middle):
+            high = middle
+        else:
+            low = middle
+    return low
 
 
 def _flatten_schema(schema: pa.Schema) -> pa.Schema:
