@@ -269,6 +269,111 @@ def _pairwise_correlations(matrix: np.ndarray) -> np.ndarray:
     return np.clip(out, -1.0, 1.0)
 
 
+#: Up to this many columns every pair's correlation is computed (exact strongest pairs);
+#: above it, candidate pairs are screened (see :func:`strongest_pairs`).
+EXACT_PAIR_COLUMNS = 256
+_SCREEN_ROWS = 1024
+_SCORE_ROWS = 256
+_TABLES = 16
+_BUCKET = 8
+_REACH = 16
+_FINALISTS = 64
+_PAIR_CHUNK = 4096
+
+
+def strongest_pairs(matrix: np.ndarray, threshold: float, limit: int) -> list[tuple[int, int, float]]:
+    """Column pairs ``(i, j, r)`` (``i < j``) of ``matrix`` (rows x columns, NaN = missing)
+    whose correlation over their pairwise-present rows has ``|r| > threshold``, by
+    decreasing ``|r|`` (ties by ``i`` then ``j``), at most ``limit``.
+
+    Exact up to :data:`EXACT_PAIR_COLUMNS` columns. Wider matrices would need all n²
+    pairs, so candidates are screened instead, at a cost linear in the columns
+    (locality-sensitive hashing): columns are standardised on the first rows (missing
+    values at the mean) and oriented so that x and -x agree; random hyperplanes (fixed
+    seed) give each column a few hash keys, with about ``_BUCKET`` columns per key; columns
+    sharing a key are candidates, scored on those rows; the best-scored get their exact
+    correlation. Strongly correlated pairs share a key with high probability (|r| = 0.95:
+    over 99%), weakly correlated ones may be missed; the result is deterministic and every
+    correlation it reports is exact."""
+    n = matrix.shape[1] if matrix.ndim == 2 else 0
+    if n < 2 or limit <= 0:
+        return []
+    with np.errstate(all="ignore"):
+        if n <= EXACT_PAIR_COLUMNS:
+            first, second = np.triu_indices(n, 1)
+            corr = pairwise_correlations(matrix)[first, second]
+        else:
+            first, second = _screened_pairs(matrix, max(_FINALISTS, 8 * limit))
+            corr = _pair_correlations(matrix, first, second)
+    strength = np.abs(corr)
+    keep = np.isfinite(corr) & (strength > threshold)
+    first, second, corr, strength = first[keep], second[keep], corr[keep], strength[keep]
+    order = np.lexsort((second, first, -strength))[:limit]
+    return [(int(first[k]), int(second[k]), float(corr[k])) for k in order]
+
+
+def _screened_pairs(matrix: np.ndarray, finalists: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``finalists`` best-scored candidate pairs ``(i, j)``, ``i < j`` (see
+    :func:`strongest_pairs`)."""
+    rows, n = matrix.shape
+    head = matrix[: min(rows, _SCREEN_ROWS)]
+    present = np.isfinite(head)
+    counts = present.sum(axis=0)
+    centred = np.where(present, head - np.where(present, head, 0.0).sum(axis=0) / np.maximum(counts, 1), 0.0)
+    norms = np.sqrt((centred * centred).sum(axis=0))
+    usable = np.flatnonzero((norms > 0) & np.isfinite(norms) & (counts >= 3))
+    m = len(usable)
+    if m < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    unit = centred[:, usable] / norms[usable]  # head rows x usable columns, unit length
+    rng = np.random.default_rng(20240601)
+    bits = int(np.clip(np.ceil(np.log2(m / _BUCKET)), 1, 62))
+    # Per table, 1 + bits hyperplanes: the first orients each column (x and -x get the
+    # same key, as only |r| counts), the others make its key.
+    signs = (rng.standard_normal((_TABLES * (bits + 1), unit.shape[0])) @ unit) > 0
+    weights = np.left_shift(np.int64(1), np.arange(bits, dtype=np.int64))
+    first, second = [], []
+    for table in range(_TABLES):
+        planes = signs[table * (bits + 1) : (table + 1) * (bits + 1)]
+        keys = weights @ (planes[1:] ^ planes[0]).astype(np.int64)
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        for step in range(1, min(_REACH, m - 1) + 1):
+            same = ordered[step:] == ordered[:-step]
+            first.append(order[:-step][same])
+            second.append(order[step:][same])
+    a, b = np.concatenate(first), np.concatenate(second)
+    if not len(a):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    keys = np.unique(np.minimum(a, b).astype(np.int64) * m + np.maximum(a, b))
+    a, b = keys // m, keys % m
+    # Scores on the first rows, in float32, one row per column (contiguous gathers): only
+    # the ranking matters, the finalists' correlations are computed exactly.
+    columns = np.ascontiguousarray(unit[:_SCORE_ROWS].T, dtype=np.float32)
+    score = np.empty(len(a))
+    for start in range(0, len(a), _PAIR_CHUNK):
+        part = slice(start, start + _PAIR_CHUNK)
+        score[part] = np.einsum("ij,ij->i", columns[a[part]], columns[b[part]])
+    best = np.lexsort((b, a, -np.abs(score)))[:finalists]
+    return usable[a[best]], usable[b[best]]
+
+
+def _pair_correlations(matrix: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Correlation of each pair ``(first[k], second[k])`` over the rows where both are
+    present (NaN where fewer than 3 or either is constant there); two-pass."""
+    out = np.full(len(first), np.nan)
+    for k, (i, j) in enumerate(zip(first.tolist(), second.tolist(), strict=True)):
+        both = np.isfinite(matrix[:, i]) & np.isfinite(matrix[:, j])
+        if both.sum() < 3:
+            continue
+        a, b = matrix[both, i], matrix[both, j]
+        a, b = a - a.mean(), b - b.mean()
+        var_a, var_b = (a * a).sum(), (b * b).sum()
+        if var_a > 0 and var_b > 0:
+            out[k] = np.clip((a * b).sum() / np.sqrt(var_a * var_b), -1.0, 1.0)
+    return out
+
+
 def divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a / b`` with division by zero giving NaN."""
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -162,6 +162,10 @@ class TableSource:
     def cached(self) -> bool:
         return self._cached is not None
 
+    @property
+    def cached_bytes(self) -> int:
+        return sum(b.nbytes for b in self._cached) if self._cached is not None else 0
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         if self._cached is not None:
             yield from self._cached
@@ -240,22 +244,66 @@ def _write_all(
     drop_constant: bool,
 ) -> tuple[dict[str, int], FittedFeatures]:
     """Write every ``<table>_features__tmp``, training table first; rows written per table
-    and the engine features kept (constant ones on train dropped when asked)."""
+    and the engine features kept (constant ones on train dropped when asked).
+
+    When the training table is held in memory, its engine features are computed first and
+    the constant ones left out before anything is written (no column is ever dropped from
+    a stored table, which costs some engines time per column); otherwise they are found
+    while it is written and dropped from it afterwards."""
     written = {}
+    train_features: list[pa.RecordBatch] | None = None
+    if drop_constant and state.units and train.cached:
+        state, train_features = _without_constants(engine, state, train)
+        drop_constant = False
     for table in sorted(tables, key=lambda t: t.name != train.table):
+        is_train = table.name == train.table
         source = schemas[table.name]
-        tracker = _ConstantTracker(state.names) if drop_constant and table.name == train.table else None
-        reads = train if table.name == train.table else TableSource(store, table.name, batch_size, 0)
+        tracker = _ConstantTracker(state.names) if drop_constant and is_train else None
+        reads = train if is_train else TableSource(store, table.name, batch_size, 0)
         tmp = table.name + "_features" + TMP_SUFFIX
         schema = pa.schema(list(source) + list(state.schema()) + custom.fields)
         with row_progress(f"Features for {table.name}", table.row_count) as bar:
-            stream = _feature_batches(advancing(reads.batches(), bar), schema, engine, state, custom, tracker)
+            ready = train_features if is_train else None
+            stream = _feature_batches(advancing(reads.batches(), bar), schema, engine, state, custom, tracker, ready)
             written[table.name] = store.write_extension(tmp, table.name, schema, stream, replace=True)
         if tracker is not None and (dropped := tracker.constant()):
             log.info("constant or all-null features dropped", count=len(dropped), features=dropped[:20])
             store.drop_columns(tmp, dropped)
             state = state.without(dropped)
     return written, state
+
+
+def _without_constants(engine: Any, state: FittedFeatures, train: TableSource) -> tuple[FittedFeatures, list[pa.RecordBatch] | None]:
+    """Compute the engine features of the in-memory training table once; return the state
+    without those constant or all-null on it, and the remaining features batch by batch
+    while they fit beside the table in its memory budget (else None: recomputed)."""
+    tracker = _ConstantTracker(state.names)
+    budget = train.cache_bytes - train.cached_bytes
+    kept: list[pa.RecordBatch] | None = []
+    size = 0
+
+    def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
+        features = engine.transform(state, batch)
+        tracker.update(features)
+        return features
+
+    for _, features in ahead(train.batches(), transform):
+        if kept is not None:
+            size += features.nbytes
+            if size <= budget:
+                kept.append(features)
+            else:
+                kept = None
+    dropped = tracker.constant()
+    if not dropped:
+        return state, kept
+    log.info("constant or all-null features dropped", count=len(dropped), features=dropped[:20])
+    gone = set(dropped)
+    positions = [i for i, name in enumerate(state.names) if name not in gone]
+    narrowed = state.without(dropped)
+    if kept is not None:
+        kept = [features.select(positions) for features in kept]
+    return narrowed, kept
 
 
 def _feature_batches(
@@ -265,12 +313,19 @@ def _feature_batches(
     state: FittedFeatures,
     custom: CustomStage,
     tracker: _ConstantTracker | None,
+    ready: list[pa.RecordBatch] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Original columns followed by engine and custom features, batch by batch; engine
-    features are shown to ``tracker`` when given."""
+    features are shown to ``tracker`` when given, and taken from ``ready`` (one per batch,
+    already computed) when given."""
     if not state.units:
         for batch in batches:
             yield pa.RecordBatch.from_arrays(list(batch.columns) + custom.compute(batch), schema=schema)
+        return
+    if ready is not None:
+        for batch, features in zip(batches, ready, strict=True):
+            arrays = list(batch.columns) + list(features.columns) + custom.compute(batch)
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
         return
 
     def transform(batch: pa.RecordBatch) -> pa.RecordBatch:

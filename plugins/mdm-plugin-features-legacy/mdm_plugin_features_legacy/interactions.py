@@ -25,15 +25,8 @@ OPERATIONS = ("plus", "minus", "times", "div")
 def correlated_pairs(profile: TableProfile, columns: list[str], threshold: float, limit: int) -> list[tuple[str, str]]:
     """Column pairs by decreasing absolute correlation above ``threshold`` (ties by
     column order), at most ``limit``."""
-    corr = ops.pairwise_correlations(sample_matrix(profile, columns))
-    found = []
-    for i in range(len(columns)):
-        for j in range(i + 1, len(columns)):
-            r = corr[i, j]
-            if np.isfinite(r) and abs(r) > threshold:
-                found.append((-abs(r), i, j))
-    found.sort()
-    return [(columns[i], columns[j]) for _, i, j in found[:limit]]
+    found = ops.strongest_pairs(sample_matrix(profile, columns), threshold, limit)
+    return [(columns[i], columns[j]) for i, j, _ in found]
 
 
 def plan(profile: TableProfile, context: FitContext, fe) -> list[FeatureUnit]:

@@ -40,15 +40,9 @@ def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[F
         return []
     check(fe)
     columns = [c.name for c in context.feature_columns("numeric") if c.name in profile.numeric and profile.numeric[c.name].count]
-    corr = ops.pairwise_correlations(sample_matrix(profile, columns))
-    found = sorted(
-        (-abs(corr[i, j]), i, j)
-        for i in range(len(columns))
-        for j in range(i + 1, len(columns))
-        if np.isfinite(corr[i, j]) and abs(corr[i, j]) > cfg.min_abs_correlation
-    )
+    found = ops.strongest_pairs(sample_matrix(profile, columns), cfg.min_abs_correlation, cfg.max_pairs)
     units = []
-    for _, i, j in found[: cfg.max_pairs]:
+    for i, j, _ in found:
         a, b = columns[i], columns[j]
         names = {}
         specs = []
