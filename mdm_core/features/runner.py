@@ -83,7 +83,7 @@ def generate_features(
     tables = featurised_tables(info)
     train = info.default_table
     train_source = TableSource(store, train, batch_size, settings.performance.memory_cache_mb * 2**20, train_batches)
-    head = store.read_table(train, limit=HEAD_ROWS, batch_size=HEAD_ROWS).read_all()
+    head = _head(store, train, train_batches)
     if fitted is None:
         context = training_context(info, head)
         fitted = fit_batches(train_source.batches(), context, settings, engine_name)
@@ -125,6 +125,20 @@ def generate_features(
     info.feature_engine = choice.name
     log.info("features written", dataset=info.name, tables=[r.name for r in results], features=len(kept.names) + len(custom.fields))
     return results
+
+
+def _head(store: Any, table: str, batches: list[pa.RecordBatch] | None) -> pa.Table:
+    """The first :data:`HEAD_ROWS` rows of ``table``: from ``batches`` (its content, as
+    the store gives it back) when given, else read (a read costs time per column)."""
+    if not batches:
+        return store.read_table(table, limit=HEAD_ROWS, batch_size=HEAD_ROWS).read_all()
+    taken, rows = [], 0
+    for batch in batches:
+        taken.append(batch)
+        rows += batch.num_rows
+        if rows >= HEAD_ROWS:
+            break
+    return pa.Table.from_batches(taken).slice(0, HEAD_ROWS)
 
 
 def training_context(info: DatasetInfo, head: pa.Table | None) -> FitContext:
