@@ -96,8 +96,8 @@ class MDMHookSpecs:
 
     @hookspec
     def mdm_migration_steps(self) -> list[Any]:
-        """Return migration steps (``mdm_core.migration.MigrationStep``), each tagged with
-        its phase (``config``, ``storage``, ``features``, ``dataset``, ``cli``).
+        """Return migration steps (:class:`mdm_core.migration.step.MigrationStep`), each
+        tagged with its phase (``config``, ``storage``, ``features``, ``dataset``, ``cli``).
 
         A step can plan (describe without changing anything), apply, verify and roll back.
         The orchestrator runs phases in order and the steps of a phase in name order.

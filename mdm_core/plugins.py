@@ -1,19 +1,25 @@
 """The plugin manager: loads ``mdm`` entry points lazily and records how each one went.
 
 Nothing is scanned at ``import mdm_core``; the first call to :func:`get_plugin_manager`
-loads the built-in plugins and every entry point of the group ``mdm``. A plugin that fails
-to import is recorded with status ``failed`` and its error, and MDM goes on without it,
-unless ``MDM_STRICT_PLUGINS=1``, which makes it fatal. ``MDM_DISABLE_PLUGINS=a,b`` skips
-plugins by entry-point name (status ``disabled``).
+loads the built-in plugins and every entry point of the group ``mdm``. Whatever goes
+wrong with a plugin (its import, its registration, a function named like a hook that no
+spec defines, a hook implementation whose arguments the spec lacks, an exception raised
+by a hook call, a result of the wrong type or kind) marks it ``failed`` with a one-line
+reason, and MDM goes on without it, unless ``MDM_STRICT_PLUGINS=1``, which makes it fatal.
+Every hook is called through :meth:`MDMPluginManager.collect`, the one guarded collector.
+``MDM_DISABLE_PLUGINS=a,b`` skips plugins by entry-point name (status ``disabled``).
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import entry_points
 from types import ModuleType
+from typing import Any
 
 import attrs
 import pluggy
@@ -47,6 +53,7 @@ class MDMPluginManager:
         self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(MDMHookSpecs)
         self.records: list[PluginRecord] = []
+        self.strict = os.environ.get("MDM_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes"}
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -54,7 +61,6 @@ class MDMPluginManager:
 
     def load(self) -> None:
         """Register the built-in plugins, then every enabled entry point."""
-        strict = os.environ.get("MDM_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes"}
         disabled = {
             n.strip() for n in os.environ.get("MDM_DISABLE_PLUGINS", "").split(",") if n.strip()
         }
@@ -69,14 +75,8 @@ class MDMPluginManager:
             try:
                 plugin = ep.load()
             except Exception as exc:  # any import-time failure of a third-party plugin
-                message = f"{type(exc).__name__}: {exc}"
-                if strict:
-                    raise PluginError(
-                        f"Plugin '{ep.name}' ({dist}) failed to load: {message} "
-                        "(MDM_STRICT_PLUGINS is set)."
-                    ) from exc
-                log.warning("plugin failed to load", plugin=ep.name, error=message)
-                self.records.append(PluginRecord(ep.name, dist, version, "failed", error=message))
+                self.records.append(PluginRecord(ep.name, dist, version, "loaded"))
+                self._fail(ep.name, f"failed to load: {type(exc).__name__}: {exc}")
                 continue
             self._register(plugin, ep.name, dist, version)
 
@@ -85,30 +85,110 @@ class MDMPluginManager:
         self._register(plugin, name, "(in-process)", "-")
 
     def _register(self, plugin: object, name: str, dist: str, version: str) -> None:
-        self.pm.register(plugin, name=name)
+        self.records.append(PluginRecord(name, dist, version, "loaded"))
+        unknown = [attr for attr in _hook_like_names(plugin) if not hasattr(MDMHookSpecs, attr)]
+        if unknown:
+            self._fail(name, "; ".join(_unknown_hook(attr) for attr in unknown))
+            return
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:  # pluggy's PluginValidationError: arguments the spec lacks, ...
+            self._fail(name, f"cannot be registered: {_one_line(exc)}")
+            return
         hooks = tuple(sorted(impl.name for impl in self.pm.get_hookcallers(plugin) or ()))
-        self.records.append(PluginRecord(name, dist, version, "loaded", hooks))
+        self._update(name, hooks=hooks)
+
+    def _fail(self, name: str, reason: str) -> None:
+        """Mark plugin ``name`` failed (and unregister it), or raise under strict mode."""
+        record = self._update(name, status="failed", error=reason)
+        if self.strict:
+            raise PluginError(f"Plugin '{name}' ({record.distribution}) {reason} (MDM_STRICT_PLUGINS is set).")
+        log.warning("plugin failed", plugin=name, error=reason)
+        if self.pm.get_plugin(name) is not None:
+            self.pm.unregister(name=name)
+
+    def _update(self, name: str, **changes: object) -> PluginRecord:
+        index = next(i for i, r in enumerate(self.records) if r.name == name)
+        self.records[index] = attrs.evolve(self.records[index], **changes)
+        return self.records[index]
 
     def implementations(self, kind: str) -> list[tuple[str, Implementation]]:
-        """All (plugin name, Implementation) offered for ``kind``, in registration order."""
-        hook_name = {
-            "storage": "mdm_storage_backends",
-            "features": "mdm_feature_engines",
-            "config": "mdm_config_loaders",
-        }[kind]
-        found: list[tuple[str, Implementation]] = []
+        """All (plugin name, Implementation) offered for ``kind``, in registration order;
+        a plugin offering anything else under that hook is marked failed."""
+        return self.collect(
+            IMPLEMENTATION_HOOKS[kind], accept=lambda item: isinstance(item, Implementation) and item.kind == kind,
+            expected=f"a {kind} Implementation",
+        )
+
+    def collect(
+        self, hook_name: str, *, accept: Callable[[Any], bool] | None = None, expected: str = ""
+    ) -> list[tuple[str, Any]]:
+        """Results of any hook (a list per plugin), each with the name of the plugin that
+        gave it. A plugin whose implementation raises, returns something other than a list
+        or tuple, or gives an item ``accept`` refuses (``expected`` says what it should
+        be) is marked failed and contributes nothing."""
+        found: list[tuple[str, Any]] = []
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-            for item in impl.function() or ():
-                found.append((impl.plugin_name, item))
+            try:
+                result = impl.function()
+                if result is not None and not isinstance(result, (list, tuple)):
+                    raise TypeError(f"returned {type(result).__name__}, not a list")
+            except Exception as exc:
+                self._fail(impl.plugin_name, f"hook {hook_name} failed: {_one_line(exc)}")
+                continue
+            refused = [item for item in result or () if accept is not None and not accept(item)]
+            if refused:
+                self._fail(impl.plugin_name, f"offers {refused[0]!r} under {hook_name}, not {expected}")
+                continue
+            found.extend((impl.plugin_name, item) for item in result or ())
         return found
 
-    def collect(self, hook_name: str) -> list[tuple[str, object]]:
-        """Results of a 1:N hook, each with the name of the plugin that gave it."""
-        found: list[tuple[str, object]] = []
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-            for item in impl.function() or ():
-                found.append((impl.plugin_name, item))
-        return found
+    def check_every_hook(self) -> None:
+        """Call every hook once so that a plugin failing in any of them is marked
+        (for ``mdm plugins list``)."""
+        for kind in IMPLEMENTATION_HOOKS:
+            self.implementations(kind)
+        for hook_name in HOOK_NAMES:
+            if hook_name not in IMPLEMENTATION_HOOKS.values():
+                self.collect(hook_name)
+
+
+#: The hooks that offer named implementations, by family.
+IMPLEMENTATION_HOOKS = {
+    "storage": "mdm_storage_backends",
+    "features": "mdm_feature_engines",
+    "config": "mdm_config_loaders",
+}
+
+
+#: Every hook the host defines.
+HOOK_NAMES = tuple(sorted(n for n in dir(MDMHookSpecs) if n.startswith("mdm_")))
+
+
+def _hook_like_names(plugin: object) -> list[str]:
+    """Names of the plugin's functions that are meant as hook implementations: marked
+    with ``hookimpl``, or defined by the plugin itself with a name starting ``mdm_``."""
+    home = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+    names = []
+    for attr in dir(plugin):
+        value = getattr(plugin, attr, None)
+        if not callable(value) or isinstance(value, type):
+            continue
+        marked = hasattr(value, f"{PROJECT}_impl")
+        if marked or (attr.startswith("mdm_") and getattr(value, "__module__", None) == home):
+            names.append(attr)
+    return sorted(names)
+
+
+def _unknown_hook(attr: str) -> str:
+    close = difflib.get_close_matches(attr, HOOK_NAMES, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"defines {attr}, which is not an MDM hook{hint}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}"
 
 
 def _core_version() -> str:

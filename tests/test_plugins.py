@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 
 def _fake_distribution(root: Path, dist: str, module: str, source: str) -> Path:
     """A real installed distribution on a sys.path entry: module + dist-info with an
@@ -125,3 +127,76 @@ def test_third_party_plugin_adds_a_backend(home, tmp_path, penguins):
                              "--format", "json"], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["backend"] == "mysqlite"
+
+
+BROKEN_PLUGINS = {
+    "bad_signature": ('''
+        from mdm_core import hookimpl
+
+        @hookimpl
+        def mdm_storage_backends(settings):
+            return []
+        ''', "mdm_storage_backends"),
+    "misspelled_hook": ('''
+        from mdm_core import hookimpl
+
+        @hookimpl
+        def mdm_storage_backend():
+            return []
+        ''', "did you mean mdm_storage_backends?"),
+    "raises_in_hook": ('''
+        from mdm_core import hookimpl
+
+        @hookimpl
+        def mdm_feature_engines():
+            raise RuntimeError("engine registry exploded")
+        ''', "engine registry exploded"),
+    "wrong_kind": ('''
+        from mdm_core import hookimpl
+        from mdm_core.hookspecs import Implementation
+
+        @hookimpl
+        def mdm_storage_backends():
+            return [Implementation(kind="features", name="sqlite", generation="new", factory=print)]
+        ''', "not a storage Implementation"),
+    "not_a_list": ('''
+        from mdm_core import hookimpl
+
+        @hookimpl
+        def mdm_custom_features():
+            return 42
+        ''', "returned int, not a list"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_PLUGINS))
+def test_every_kind_of_broken_plugin_is_failed_not_fatal(home, tmp_path, penguins, case):
+    source, reason = BROKEN_PLUGINS[case]
+    module = f"mdm_{case}"
+    site = _fake_distribution(tmp_path / "site", f"mdm-{case.replace('_', '-')}", module, source)
+    mdm = str(Path(sys.executable).with_name("mdm"))
+    env = _env(home, site)
+    listing = subprocess.run([mdm, "plugins", "list", "--format", "json"], capture_output=True, text=True, env=env)
+    assert listing.returncode == 0, listing.stderr
+    data = json.loads(listing.stdout)
+    record = next(p for p in data["plugins"] if p["name"] == module)
+    assert record["status"] == "failed", record
+    assert reason in record["error"] and "\n" not in record["error"]
+    assert all(w["plugin"] != module for w in data["winners"])
+    registered = subprocess.run([mdm, "dataset", "register", "p", str(penguins)],
+                                capture_output=True, text=True, env=env)
+    assert registered.returncode == 0, registered.stderr
+    assert len(subprocess.run([mdm, "dataset", "info", "p", "--format", "json"], capture_output=True, text=True,
+                              env=env).stdout) > 0
+
+    strict = subprocess.run([mdm, "plugins", "list"], capture_output=True, text=True,
+                            env={**env, "MDM_STRICT_PLUGINS": "1"})
+    assert strict.returncode == 1
+    assert module in strict.stderr and reason in strict.stderr and "Traceback" not in strict.stderr
+
+
+def test_every_hook_is_documented():
+    from mdm_core.plugins import HOOK_NAMES
+
+    reference = (Path(__file__).resolve().parents[1] / "docs" / "hooks.md").read_text()
+    assert HOOK_NAMES and [h for h in HOOK_NAMES if f"`{h}(" not in reference] == []

@@ -22,6 +22,7 @@ def list_(fmt: str) -> None:
     from mdm_core.plugins import get_plugin_manager
 
     manager = get_plugin_manager()
+    manager.check_every_hook()
     flags = load_settings().settings.flags
     winners = []
     for kind in ("storage", "features", "config"):
