@@ -178,10 +178,14 @@ class _SourceStream(io.BufferedIOBase):
         buffer[: len(data)] = data
         return len(data)
 
-    def release(self, quiet: float = 0.02, timeout: float = 2.0) -> None:
-        """Stop serving data, let pyarrow's read-ahead finish, close."""
+    def stop(self) -> None:
+        """Serve no more data: every further read returns EOF."""
         with self._lock:
             self._stopped = True
+
+    def release(self, quiet: float = 0.02, timeout: float = 2.0) -> None:
+        """Stop serving data, let pyarrow's read-ahead finish, close."""
+        self.stop()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
@@ -444,13 +448,32 @@ def _csv_reader(
     schema = _null_as_string(source.schema)
 
     def batches() -> Iterator[pa.RecordBatch]:
+        complete = False
         try:
             for batch in rebatch(_checked(source, path), batch_size):
                 yield batch.cast(schema) if batch.schema != schema else batch
+            complete = True
         finally:
-            stream.release()
+            _wind_down(source, stream, complete)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _wind_down(source: Any, stream: _SourceStream, complete: bool) -> None:
+    """After pyarrow's streaming reader stopped early (an error, or the consumer gave up):
+    stop feeding it, let it finish the blocks it already read ahead (bounded: no new data
+    arrives), then release the stream. A reader dropped with work still running on its
+    threads can abort the process at exit."""
+    if not complete:
+        stream.stop()
+        for _ in range(256):
+            try:
+                source.read_next_batch()
+            except StopIteration:
+                break
+            except Exception:  # noqa: BLE001 - the first error was already reported
+                break
+    stream.release()
 
 
 def _null_as_string(schema: pa.Schema) -> pa.Schema:
@@ -611,6 +634,7 @@ def _jsonl_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
         raise
 
     def batches() -> Iterator[pa.RecordBatch]:
+        complete = False
         try:
             while True:
                 try:
@@ -626,8 +650,9 @@ def _jsonl_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
                     yield piece.cast(target) if piece.schema != target else piece
             if guard.problem is not None:
                 raise DatasetError(guard.problem)
+            complete = True
         finally:
-            guard.release()
+            _wind_down(source, guard, complete)
 
     return pa.RecordBatchReader.from_batches(target, batches())
 
@@ -712,15 +737,18 @@ def _checked_numeric(stream: pa.RecordBatchReader, columns: list[str], path: Pat
     """``stream``'s batches, after checking that ``columns`` (forced numeric by ``--type``
     but read as text) hold only numbers."""
     seen = 0
-    for batch in stream:
-        for name in columns:
-            column = batch.column(name)
-            try:
-                pc.cast(column, pa.float64())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise _not_numeric(path, name, column, seen, exc) from None
-        seen += batch.num_rows
-        yield batch
+    try:
+        for batch in stream:
+            for name in columns:
+                column = batch.column(name)
+                try:
+                    pc.cast(column, pa.float64())
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                    raise _not_numeric(path, name, column, seen, exc) from None
+            seen += batch.num_rows
+            yield batch
+    finally:
+        stream.close()  # winds the file reader down now, not at garbage collection
 
 
 def _not_numeric(path: Path, name: str, column: pa.Array, seen: int, exc: Exception) -> DatasetError:
