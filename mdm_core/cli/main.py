@@ -9,6 +9,7 @@ first line; the full text goes to the debug log.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import sys
 import traceback
@@ -63,31 +64,28 @@ class MDMGroup(click.Group):
             return super().invoke(ctx)
         except MDMError as exc:
             _log_failure(ctx, exc)
-            if ctx.obj and ctx.obj.get("debug"):
-                _show_traceback()
             message, cut = error_message(str(exc))
             if cut:
                 message += "... (run with --debug for the full message)"
-            click.echo(f"Error: {message}", err=True)
-            sys.exit(1)
+            text, code = _traceback_if_debug(ctx) or f"Error: {message}", 1
         except KeyboardInterrupt:
-            click.echo("Interrupted; nothing was left half-done.", err=True)
-            sys.exit(130)
+            text, code = "Interrupted; nothing was left half-done.", 130
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # a bug or an engine failure MDM did not anticipate
             _log_failure(ctx, exc)
-            if ctx.obj and ctx.obj.get("debug"):
-                _show_traceback()
             message, cut = error_message(str(exc))
             if cut:
                 message += "..."
-            click.echo(
+            text = _traceback_if_debug(ctx) or (
                 f"Error: unexpected {type(exc).__name__}: {message} (run with --debug for the "
-                f"{'full message and the ' if cut else ''}traceback).",
-                err=True,
+                f"{'full message and the ' if cut else ''}traceback)."
             )
-            sys.exit(1)
+            code = 1
+        # outside the except block: the failed command's frames are free to be collected
+        _finish_pending_work()
+        click.echo(text, err=True)
+        sys.exit(code)
 
 
 def error_message(text: str, limit: int = MAX_ERROR_CHARS) -> tuple[str, bool]:
@@ -119,10 +117,17 @@ def _log_failure(ctx: click.Context, exc: BaseException) -> None:
     )
 
 
-def _show_traceback() -> None:
-    """``--debug``: the full traceback (masked), then exit 1."""
-    click.echo(mask(traceback.format_exc()).rstrip(), err=True)
-    sys.exit(1)
+def _traceback_if_debug(ctx: click.Context) -> str | None:
+    """``--debug``: the full traceback of the error being handled (masked)."""
+    if ctx.obj and ctx.obj.get("debug"):
+        return mask(traceback.format_exc()).rstrip()
+    return None
+
+
+def _finish_pending_work() -> None:
+    """Collect what the failed command left (readers suspended mid-file, with their
+    engine threads) now, while the interpreter is whole, not during its shutdown."""
+    gc.collect()
 
 
 def _builtin_available(name: str) -> bool:

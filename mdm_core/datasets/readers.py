@@ -114,6 +114,8 @@ class SourceReader:
         """The column names the stream will have (cheap for CSV and Parquet)."""
         if self.dialect is not None:
             return list(self.dialect.column_names)
+        if self.kind == "jsonl":
+            return _jsonl_column_names(self.path)
         stream = self.open()
         try:
             return stream.schema.names
@@ -655,6 +657,27 @@ def _jsonl_reader(path: Path, batch_size: int) -> pa.RecordBatchReader:
             _wind_down(source, guard, complete)
 
     return pa.RecordBatchReader.from_batches(target, batches())
+
+
+def _jsonl_column_names(path: Path) -> list[str]:
+    """The column names of a JSON Lines file (pyarrow infers them from the first block);
+    the reader is wound down at once."""
+    guard = _JsonLinesGuard(_open_binary(path), path)
+    try:
+        source = pajson.open_json(guard, read_options=pajson.ReadOptions(block_size=8 << 20))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        guard.release()
+        if guard.problem is not None:
+            raise DatasetError(guard.problem) from None
+        raise DatasetError(f"{path.name} is not valid JSON Lines: {_json_error(exc)}") from None
+    except BaseException:
+        guard.release()
+        raise
+    names = unique_names(source.schema.names)
+    _wind_down(source, guard, complete=False)
+    if guard.problem is not None:
+        raise DatasetError(guard.problem)
+    return names
 
 
 def _json_error(exc: Exception) -> str:
