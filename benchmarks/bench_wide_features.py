@@ -56,12 +56,14 @@ REGISTER_RUN = """
 import json, sys, time
 import pandas  # noqa: F401
 from mdm_core.datasets.client import MDMClient
-from mdm_core.errors import StorageError
+from mdm_core.errors import MDMError
 start = time.perf_counter()
 try:
     info = MDMClient().register_dataset("wide", sys.argv[1], backend=sys.argv[2],
                                         generate_features=sys.argv[3] == "1", force=True)
-except StorageError as exc:
+except MDMError as exc:  # the backend's limits: reported, not a failure of the benchmark
+    if "at most" not in str(exc):
+        raise
     print(json.dumps({"error": str(exc)}))
     raise SystemExit(0)
 seconds = time.perf_counter() - start
