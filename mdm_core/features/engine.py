@@ -19,7 +19,11 @@ An engine turns the columns of a table into feature columns in two steps:
     describes what the engine can produce, for ``mdm features list`` and the docs.
 
 Engines never see the target column in ``transform`` (it is absent from test tables),
-and id/target columns get no features. :func:`run_units` is the shared transform driver.
+and id/target columns get no features. :func:`run_units` is the shared transform driver;
+in ``fit``, :class:`FitGuard` and :func:`plan_columns` confine a failure to the one
+feature and column it happened on (skipped with a warning under
+``feature_engineering.skip_on_error``), so a value no feature can handle never stops the
+others.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mdm_core.errors import MDMError
+from mdm_core.logging import get_logger
+
+log = get_logger(__name__)
 
 #: Arrow types a feature column may declare (what every backend stores natively).
 FEATURE_TYPES = {"float64": pa.float64(), "int64": pa.int64(), "string": pa.string()}
@@ -180,10 +187,8 @@ class FitGuard:
     def failed(self, feature: str, column: str | None, exc: BaseException) -> None:
         if not self.skip_on_error:
             raise FeatureComputationError(feature, (), exc, column) from exc
-        from mdm_core.logging import get_logger
-
         error = f"{type(exc).__name__}: {exc}"
-        get_logger(__name__).warning("feature failed while fitting; skipped", feature=feature, column=column, error=error)
+        log.warning("feature failed while fitting; skipped", feature=feature, column=column, error=error)
         self.skipped.append((feature, column, error))
 
 

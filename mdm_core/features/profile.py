@@ -67,9 +67,6 @@ def profile_table(
     all_cols = [c.name for c in context.feature_columns()]
     numeric = {c: NumericProfile(exact_limit) for c in numeric_cols}
     categorical = {c: CategoryCounts() for c in categorical_cols}
-    head = context.head
-    head_names = set(head.column_names) if head is not None else set()
-    modes = {c: datetime_mode(head.column(c) if c in head_names else None) for c in datetime_cols}
     dt_min: dict[str, int | None] = dict.fromkeys(datetime_cols)
     nulls = dict.fromkeys(all_cols, 0)
     failed: dict[str, str] = {}
@@ -79,6 +76,15 @@ def profile_table(
     def fail(kind: str, name: str, exc: Exception) -> None:
         guard.failed(f"{kind} statistics", name, exc)
         failed[name] = f"{type(exc).__name__}: {exc}"
+
+    head = context.head
+    head_names = set(head.column_names) if head is not None else set()
+    modes: dict[str, str] = {}
+    for name in datetime_cols:
+        try:
+            modes[name] = datetime_mode(head.column(name) if name in head_names else None)
+        except Exception as exc:  # this column only
+            fail("datetime", name, exc)
 
     def add_numeric(name: str, column: pa.Array) -> np.ndarray:
         values = to_float_array(column)
