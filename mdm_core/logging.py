@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -164,10 +165,8 @@ def _open_log_file(path: Path) -> IO[str] | None:
 def _close_log_file() -> None:
     global _open_file
     if _open_file is not None:
-        try:
+        with contextlib.suppress(OSError):
             _open_file[1].close()
-        except OSError:
-            pass
         _open_file = None
 
 

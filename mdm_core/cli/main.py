@@ -18,7 +18,7 @@ import click
 
 from mdm_core import __version__
 from mdm_core.errors import MDMError
-from mdm_core.logging import FILE_ONLY, configure_logging, get_logger, debug_enabled
+from mdm_core.logging import FILE_ONLY, configure_logging, debug_enabled, get_logger
 from mdm_core.secrets import mask
 
 #: Longest error message shown as is; longer or multi-line ones are cut.
