@@ -27,9 +27,9 @@ class MDMClient:
     that normalises to the registered name (``Penguins-Raw`` == ``penguins_raw``)."""
 
     def __init__(self, home: str | Path | None = None, settings: Settings | None = None) -> None:
-        if not structlog.is_configured():
-            configure_logging("quiet")
         self.settings = settings or load_settings(Path(home).expanduser().resolve() if home else None).settings
+        if not structlog.is_configured():
+            configure_logging("quiet", settings=self.settings)
         self.catalog = Catalog(self.settings)
         self._backends: dict[str, StorageBackend] = {}
 

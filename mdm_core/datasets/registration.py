@@ -90,7 +90,7 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     overrides = parse_type_overrides(request.type_overrides)
     discovered = discover(Path(request.path).expanduser())
     batch_size = settings.performance.batch_size
-    readers = {t.name: SourceReader(t.path, batch_size) for t in discovered.tables}
+    readers = {t.name: SourceReader(t.path, batch_size, kinds=overrides) for t in discovered.tables}
     main_table = _main_table(discovered)
     target = request.target or _kaggle_target(discovered, readers)
     main_columns = readers[main_table].column_names()
@@ -182,7 +182,7 @@ def _ingest(
             if reader.widen_for(exc):
                 log.info("widening column after a late conversion error", file=source.path.name, error=str(exc))
                 continue
-            raise DatasetError(f"{source.path.name}: {exc}") from None
+            raise reader.error_for(exc) from None
 
 
 def _ingest_once(

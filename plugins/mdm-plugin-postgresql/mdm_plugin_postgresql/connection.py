@@ -2,13 +2,12 @@
 
 The connection comes from ``database.postgresql.dsn`` (URI or ``key=value`` form) or from
 host/port/user/dbname/sslmode; the password from the DSN, ``database.postgresql.password``,
-``PGPASSWORD`` or ``~/.pgpass`` (libpq reads the last two itself). :func:`mask` scrubs a
-password from any text before it reaches a message or a log.
+``PGPASSWORD`` or ``~/.pgpass`` (libpq reads the last two itself). :func:`mdm_core.secrets.mask`
+scrubs a password from any text before it reaches a message or a log.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,11 +15,10 @@ import attrs
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from mdm_core.errors import StorageError
+from mdm_core.secrets import mask, masked_repr, secret_repr
 
 #: What a store's location records of its server (never the password).
 PUBLIC_KEYS = ("host", "port", "dbname", "user")
-_URI_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@")
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
 @attrs.frozen
@@ -29,8 +27,8 @@ class Target:
     password itself (for masking), and whether this is a dataset's recorded server
     rather than the configured one."""
 
-    conninfo: str
-    password: str | None
+    conninfo: str = attrs.field(repr=masked_repr)
+    password: str | None = attrs.field(repr=secret_repr)
     recorded: bool = False
 
     @classmethod
@@ -86,9 +84,3 @@ class Target:
 
 def _same(current: Any, recorded: Any) -> bool:
     return (None if current is None else str(current)) == (None if recorded is None else str(recorded))
-
-
-def mask(text: str) -> str:
-    """Replace passwords inside any DSN-looking text by ``***``."""
-    text = _URI_PASSWORD.sub(r"\1***@", text)
-    return _KV_PASSWORD.sub(r"\1***", text)

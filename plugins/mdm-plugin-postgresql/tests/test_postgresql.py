@@ -12,10 +12,11 @@ import psycopg
 import pyarrow as pa
 import pytest
 from mdm_plugin_postgresql.backend import PostgreSQLBackend, schema_name
-from mdm_plugin_postgresql.connection import Target, mask
+from mdm_plugin_postgresql.connection import Target
 
 from mdm_core.config.settings import PostgreSQLSettings
 from mdm_core.errors import StorageError
+from mdm_core.secrets import mask
 from mdm_core.storage import StoreRef
 from mdm_core.testing.data import assert_tables_equal, extra_types_table
 from mdm_core.testing.postgres import postgres_dsn  # noqa: F401  (session fixture)
@@ -159,3 +160,15 @@ def test_execute_sql_uses_the_store_schema_and_dollar_params(backend, ref):
 
 def test_pool_follows_settings(backend):
     assert backend.pool.min_size == 1 and backend.pool.max_size == 3
+
+
+def test_target_repr_hides_the_password():
+    from mdm_core.config.settings import PostgreSQLSettings
+
+    for settings in (PostgreSQLSettings(dsn=f"postgresql://u:{SECRET}@h/db"),
+                     PostgreSQLSettings(dsn=f"host=h user=u password={SECRET}"),
+                     PostgreSQLSettings(password=SECRET)):
+        target = Target.from_settings(settings)
+        assert SECRET in target.conninfo
+        assert SECRET not in repr(target) and SECRET not in str(target)
+        assert SECRET not in repr(target.moved_to({"host": "other", "dbname": "x"}))
