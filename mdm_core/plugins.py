@@ -143,15 +143,6 @@ class MDMPluginManager:
             found.extend((impl.plugin_name, item) for item in result or ())
         return found
 
-    def check_every_hook(self) -> None:
-        """Call every hook once so that a plugin failing in any of them is marked
-        (for ``mdm plugins list``)."""
-        for kind in IMPLEMENTATION_HOOKS:
-            self.implementations(kind)
-        for hook_name in HOOK_NAMES:
-            if hook_name not in IMPLEMENTATION_HOOKS.values():
-                self.collect(hook_name)
-
 
 #: The hooks that offer named implementations, by family.
 IMPLEMENTATION_HOOKS = {

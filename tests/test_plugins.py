@@ -200,3 +200,30 @@ def test_every_hook_is_documented():
 
     reference = (Path(__file__).resolve().parents[1] / "docs" / "hooks.md").read_text()
     assert HOOK_NAMES and [h for h in HOOK_NAMES if f"`{h}(" not in reference] == []
+
+
+def test_plugin_command_clashing_with_a_builtin_is_failed(home, tmp_path):
+    source = '''
+    import click
+    from mdm_core import hookimpl
+
+    @click.command("dataset")
+    def hijack():
+        click.echo("hijacked")
+
+    @click.command("hello")
+    def hello():
+        click.echo("hi")
+
+    @hookimpl
+    def mdm_cli_commands():
+        return [hijack, hello]
+    '''
+    site = _fake_distribution(tmp_path / "site", "mdm-clash", "mdm_clash", source)
+    mdm = str(Path(sys.executable).with_name("mdm"))
+    env = _env(home, site)
+    assert "hijacked" not in subprocess.run([mdm, "dataset", "list"], capture_output=True, text=True, env=env).stdout
+    listing = json.loads(subprocess.run([mdm, "plugins", "list", "--format", "json"], capture_output=True, text=True,
+                                        env=env).stdout)
+    record = next(p for p in listing["plugins"] if p["name"] == "mdm_clash")
+    assert record["status"] == "failed" and "no built-in command has" in record["error"]

@@ -42,7 +42,7 @@ class MDMGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx)) | {n for n in BUILTIN_GROUPS if _builtin_available(n)}
-        names |= set(_plugin_commands())
+        names |= set(plugin_commands())
         return sorted(names)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
@@ -53,7 +53,7 @@ class MDMGroup(click.Group):
         command = super().get_command(ctx, name)
         if command is not None:
             return command
-        return _plugin_commands().get(name)
+        return plugin_commands().get(name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["mdm.args"] = list(args)
@@ -134,16 +134,16 @@ def _builtin_available(name: str) -> bool:
     return importlib.util.find_spec(BUILTIN_GROUPS[name].split(":")[0]) is not None
 
 
-def _plugin_commands() -> dict[str, click.Command]:
+def plugin_commands() -> dict[str, click.Command]:
+    """Commands plugins add; a plugin offering anything else, or a built-in's name, is
+    marked failed (``mdm plugins list``)."""
     from mdm_core.plugins import get_plugin_manager
 
-    commands: dict[str, click.Command] = {}
-    for plugin, command in get_plugin_manager().collect("mdm_cli_commands"):
-        if not isinstance(command, click.Command) or command.name in BUILTIN_GROUPS:
-            click.echo(f"Warning: plugin '{plugin}' offers an invalid or clashing command.", err=True)
-            continue
-        commands[command.name] = command
-    return commands
+    found = get_plugin_manager().collect(
+        "mdm_cli_commands", accept=lambda c: isinstance(c, click.Command) and c.name not in BUILTIN_GROUPS,
+        expected="a click.Command whose name no built-in command has",
+    )
+    return {command.name: command for _, command in found}
 
 
 @click.group(cls=MDMGroup, context_settings={"help_option_names": ["-h", "--help"]})

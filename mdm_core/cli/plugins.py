@@ -22,7 +22,7 @@ def list_(fmt: str) -> None:
     from mdm_core.plugins import get_plugin_manager
 
     manager = get_plugin_manager()
-    manager.check_every_hook()
+    _call_every_hook()
     flags = load_settings().settings.flags
     winners = []
     for kind in ("storage", "features", "config"):
@@ -41,3 +41,15 @@ def list_(fmt: str) -> None:
                  r["error"] or ", ".join(r["hooks"])] for r in records])
     emit_table("Selection", ["hook", "name", "winner", "why"],
                [[w["hook"], w["name"], f"{w['plugin']} ({w['generation']})", w["reason"]] for w in winners])
+
+
+def _call_every_hook() -> None:
+    """Call every 1:N hook through the code that uses it, so a plugin failing in any of
+    them is marked failed before the report is drawn (selectable hooks are called below)."""
+    from mdm_core.cli.main import plugin_commands
+    from mdm_core.features.discovery import plugin_custom_features
+    from mdm_core.migration.step import installed_steps
+
+    plugin_commands()
+    plugin_custom_features()
+    installed_steps()

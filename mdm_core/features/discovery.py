@@ -63,25 +63,20 @@ class PluginFeatures:
 
 
 def plugin_custom_features() -> PluginFeatures:
-    """Every ``CustomFeature`` from the ``mdm_custom_features`` hook, with its plugin."""
+    """Every ``CustomFeature`` from the ``mdm_custom_features`` hook, with its plugin; a
+    plugin whose hook fails or offers anything else is marked failed by the plugin
+    manager and listed in ``problems``."""
     from mdm_core.plugins import get_plugin_manager
 
-    found: list[tuple[str, CustomFeature]] = []
-    problems: list[str] = []
-    for impl in get_plugin_manager().pm.hook.mdm_custom_features.get_hookimpls():
-        try:
-            items = list(impl.function() or ())
-        except Exception as exc:  # a third-party hook failing must not stop MDM
-            problems.append(f"plugin '{impl.plugin_name}': {type(exc).__name__}: {exc}")
-            continue
-        for item in items:
-            if isinstance(item, CustomFeature):
-                found.append((impl.plugin_name, attrs.evolve(item, source=impl.plugin_name)))
-            else:
-                problems.append(f"plugin '{impl.plugin_name}' returned {type(item).__name__}, not a custom feature")
-    for problem in problems:
-        log.warning("custom feature problem", problem=problem)
-    return PluginFeatures(found, problems)
+    manager = get_plugin_manager()
+    found = manager.collect(
+        "mdm_custom_features", accept=lambda item: isinstance(item, CustomFeature), expected="a CustomFeature"
+    )
+    problems = [
+        f"plugin '{r.name}': {r.error}" for r in manager.records
+        if r.status == "failed" and "mdm_custom_features" in (r.error or "")
+    ]
+    return PluginFeatures([(plugin, attrs.evolve(f, source=plugin)) for plugin, f in found], problems)
 
 
 def custom_producers(settings: Any, dataset: str) -> list[Producer]:

@@ -17,15 +17,9 @@ def cli() -> None:
 @FORMAT_OPTION
 def steps(fmt: str) -> None:
     """List the migration steps installed plugins contribute, by phase."""
-    from mdm_core.migration.step import MigrationStep
-    from mdm_core.plugins import get_plugin_manager
+    from mdm_core.migration.step import installed_steps
 
-    found = get_plugin_manager().collect(
-        "mdm_migration_steps", accept=lambda s: isinstance(s, MigrationStep) and s.phase in PHASES,
-        expected=f"a MigrationStep of a phase in {', '.join(PHASES)}",
-    )
-    rows = [{"phase": step.phase, "step": step.name, "plugin": plugin} for plugin, step in found]
-    rows.sort(key=lambda r: (PHASES.index(r["phase"]), r["step"]))
+    rows = [{"phase": step.phase, "step": step.name, "plugin": plugin} for plugin, step in installed_steps()]
     if fmt == "json":
         emit_json({"phases": list(PHASES), "steps": rows})
         return

@@ -59,3 +59,16 @@ class MigrationStep(Protocol):
     def verify(self, ctx: StepContext) -> StepCheck: ...
 
     def rollback(self, ctx: StepContext) -> None: ...
+
+
+def installed_steps() -> list[tuple[str, MigrationStep]]:
+    """(plugin, step) for every step installed plugins contribute, in run order (phase,
+    then name); a plugin contributing anything else is marked failed."""
+    from mdm_core.migration import PHASES
+    from mdm_core.plugins import get_plugin_manager
+
+    found = get_plugin_manager().collect(
+        "mdm_migration_steps", accept=lambda s: isinstance(s, MigrationStep) and s.phase in PHASES,
+        expected=f"a MigrationStep of a phase in {', '.join(PHASES)}",
+    )
+    return sorted(found, key=lambda item: (PHASES.index(item[1].phase), item[1].name))
