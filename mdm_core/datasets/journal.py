@@ -10,6 +10,7 @@ the folder holds, are enough for :mod:`mdm_core.datasets.handover` to finish or 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -119,11 +120,8 @@ def read(folder: Path) -> Operation | None:
 def discard(folder: Path) -> None:
     """Remove an operation's folder (and ``.staging`` when it is left empty)."""
     shutil.rmtree(folder, ignore_errors=True)
-    parent = folder.parent
-    try:
-        parent.rmdir()
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):  # other operations still in it
+        folder.parent.rmdir()
 
 
 def _mtime(path: Path) -> float:

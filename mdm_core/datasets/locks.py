@@ -11,6 +11,7 @@ on two files of one name.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -104,10 +105,8 @@ def _lock_once(path: Path) -> int | None:
 def _release(held: _Held) -> None:
     try:
         held.path.unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):  # other locks in it
             held.path.parent.rmdir()
-        except OSError:
-            pass  # other locks in it
         fcntl.flock(held.fd, fcntl.LOCK_UN)
     finally:
         os.close(held.fd)

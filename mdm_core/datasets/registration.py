@@ -30,7 +30,11 @@ from mdm_core.datasets.detection import (
     parse_type_overrides,
 )
 from mdm_core.datasets.discovery import Discovered, SourceTable, discover
-from mdm_core.datasets.handover import abandon_registration, commit_registration, recover_interrupted
+from mdm_core.datasets.handover import (
+    abandon_registration,
+    commit_registration,
+    recover_interrupted,
+)
 from mdm_core.datasets.locks import dataset_lock
 from mdm_core.datasets.models import (
     ColumnInfo,
