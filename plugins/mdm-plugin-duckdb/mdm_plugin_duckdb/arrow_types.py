@@ -11,14 +11,13 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mdm_core.arrow_codec import is_nested
 from mdm_core.errors import StorageError
 
 
 def check_supported(schema: pa.Schema) -> None:
     """Refuse types this backend does not round-trip (nested types)."""
     for field in schema:
-        if is_nested(field.type):
+        if pa.types.is_nested(field.type):
             raise StorageError(f"Column {field.name!r} has nested type {field.type}, which MDM does not store.")
 
 

@@ -15,7 +15,6 @@ import hashlib
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mdm_core.arrow_codec import is_nested
 from mdm_core.errors import StorageError
 
 #: PostgreSQL truncates identifiers to NAMEDATALEN-1 bytes.
@@ -59,7 +58,7 @@ def column_type(typ: pa.DataType) -> tuple[str, pa.DataType]:
         return "bigint", pa.int64()
     if pa.types.is_decimal(typ):
         return f"numeric({typ.precision}, {typ.scale})", pa.decimal128(typ.precision, typ.scale)
-    if is_nested(typ):
+    if pa.types.is_nested(typ):
         raise StorageError(f"Nested type {typ} is not stored by MDM.")
     raise StorageError(f"Arrow type {typ} is not supported by the PostgreSQL backend.")
 

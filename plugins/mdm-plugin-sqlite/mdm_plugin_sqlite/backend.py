@@ -1,7 +1,7 @@
 """SQLite backend: one database file per dataset, written by ADBC bulk ingest.
 
 The Arrow schema of each table is kept in ``_mdm_schema``; columns SQLite cannot hold
-natively are stored as text/integers (:mod:`mdm_core.arrow_codec`) and cast back on read.
+natively are stored as text/integers (:mod:`mdm_plugin_sqlite.codec`) and cast back on read.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import pyarrow as pa
 
-from mdm_core.arrow_codec import decode_batch, encode_column, text_storage_type
 from mdm_core.errors import StorageError
 from mdm_core.storage import (
     BaseStore,
@@ -29,6 +28,7 @@ from mdm_core.storage import (
     quote_identifier,
     schema_without,
 )
+from mdm_plugin_sqlite.codec import decode_batch, encode_column, text_storage_type
 
 DB_FILE = "dataset.sqlite"
 SCHEMA_TABLE = "_mdm_schema"

@@ -1,8 +1,9 @@
-"""Encoding Arrow columns for engines whose type system is narrower than Arrow's.
+"""SQLite's column codec: Arrow types stored as SQLite's INTEGER/REAL/TEXT/BLOB.
 
-An engine that cannot hold a type natively stores a *storage* representation (for
-example timestamps as ISO-8601 text) and keeps the original Arrow schema; on read,
-:func:`decode_column` casts the stored column back, so round trips are exact.
+A type SQLite cannot hold natively is stored in a *storage* representation (timestamps,
+dates and decimals as ISO-8601/decimal text, times and durations as integers) while the
+table's original Arrow schema is kept in ``_mdm_schema``; on read, :func:`decode_column`
+casts the stored column back, so round trips are exact.
 """
 
 from __future__ import annotations
@@ -13,12 +14,8 @@ import pyarrow.compute as pc
 from mdm_core.errors import StorageError
 
 
-def is_nested(typ: pa.DataType) -> bool:
-    return pa.types.is_nested(typ) or pa.types.is_map(typ)
-
-
 def text_storage_type(typ: pa.DataType) -> pa.DataType:
-    """The storage type for engines with INTEGER/REAL/TEXT/BLOB only (SQLite)."""
+    """The Arrow type SQLite stores a column of ``typ`` as (int64/float64/string/binary)."""
     if pa.types.is_dictionary(typ):
         return text_storage_type(typ.value_type)
     if pa.types.is_boolean(typ) or pa.types.is_integer(typ) or pa.types.is_time(typ):
@@ -87,12 +84,6 @@ def decode_column(column: pa.Array | pa.ChunkedArray, typ: pa.DataType) -> pa.Ar
         utc = pc.cast(column, pa.timestamp(typ.unit, "UTC"))
         return pc.cast(utc, typ)
     return pc.cast(column, typ)
-
-
-def encode_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """Encode every column of ``batch`` (which has ``schema``) to text storage types."""
-    arrays = [encode_column(batch.column(i), field.type) for i, field in enumerate(schema)]
-    return pa.RecordBatch.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))])
 
 
 def decode_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:

@@ -8,8 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from hypothesis import given
 from hypothesis import strategies as st
-
-from mdm_core.arrow_codec import decode_column, encode_column
+from mdm_plugin_sqlite.codec import decode_column, encode_column
 
 UNITS = st.sampled_from(["s", "ms", "us", "ns"])
 ZONES = st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
