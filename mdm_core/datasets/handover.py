@@ -178,9 +178,12 @@ def recover_interrupted(catalog: Catalog, *, held: str | None = None) -> None:
         if name == held:
             _recover_folders(catalog, folders)
             continue
-        with try_dataset_lock(catalog.root, name, "recover") as locked:
-            if locked:
-                _recover_folders(catalog, folders)
+        try:
+            with try_dataset_lock(catalog.root, name, "recover") as locked:
+                if locked:
+                    _recover_folders(catalog, folders)
+        except OSError as exc:  # a home this user may read but not write
+            log.warning("cannot recover interrupted work here", dataset=name, error=str(exc))
 
 
 def _recover_folders(catalog: Catalog, folders: list[Path]) -> None:
