@@ -39,6 +39,23 @@ class Implementation:
     :class:`mdm_core.storage.StorageBackend`; for features it receives the settings and
     returns a :class:`mdm_core.features.engine.FeatureEngine`; for config it receives the
     home folder and returns a :class:`mdm_core.config.loader.LoadedConfig`.
+
+    **Settings.** An implementation that reads settings declares them here:
+    ``settings_section`` is the dotted place of its section in ``mdm.yaml``
+    (``"database.sqlite"``; the parent must be the top level or a host section such as
+    ``database`` or ``feature_engineering``), ``settings_class`` an attrs class whose
+    fields are the keys, each with a default (``str``, ``int``, ``float``, ``bool``,
+    ``list[str]``, ``X | None``, or a nested attrs class for a sub-section). Keep it in a
+    module that imports no driver (``mdm_plugin_<name>/settings.py``). The host adds the
+    section to the settings it builds, so ``settings.database.sqlite.journal_mode``,
+    ``mdm.yaml``, ``MDM_DATABASE_SQLITE_JOURNAL_MODE``, ``mdm config show --sources`` and
+    ``mdm config validate`` work for it exactly as for the host's own sections; the
+    factory receives the whole Settings and reads its section from there. Fields declared
+    with ``repr=mdm_core.secrets.secret_repr`` (a password) or ``repr=masked_repr`` (a
+    DSN holding one) are masked everywhere MDM shows them. Two implementations may share a
+    section (legacy and new generation of one backend) when they declare the same class; a
+    class that is not attrs, lacks a default or has a field of another type, a section
+    that a host key or another plugin's class already holds, marks the plugin ``failed``.
     """
 
     kind: str
@@ -46,10 +63,14 @@ class Implementation:
     generation: str
     factory: Callable[..., Any]
     description: str = ""
+    settings_section: str | None = None
+    settings_class: type | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.generation not in GENERATIONS:
             raise ValueError(f"generation must be one of {GENERATIONS}, got {self.generation!r}")
+        if (self.settings_section is None) != (self.settings_class is None):
+            raise ValueError("settings_section and settings_class are declared together")
 
 
 class MDMHookSpecs:
@@ -64,6 +85,8 @@ class MDMHookSpecs:
         store writes a table from a stream of Arrow record batches, reads it back as a
         stream (columns, filter, limit), lists tables, counts rows, checksums content, runs
         SQL and reports health. Called once per process when storage is first needed.
+        A backend's own settings are its section, declared on the Implementation
+        (``settings_section="database.<name>"``, ``settings_class=...``; see above).
         """
 
     @hookspec

@@ -120,6 +120,37 @@ class MDMPluginManager:
             expected=f"a {kind} Implementation",
         )
 
+    def settings_sections(self) -> list[Any]:
+        """The settings sections (:class:`mdm_core.config.sections.Section`) declared by
+        the implementations of loaded plugins. A plugin declaring a broken one (class not
+        attrs, a field without a usable default, a place the host holds or another
+        plugin's class holds) is marked failed. When two plugins declare one place with
+        different classes, the implementation named like the section (``sqlite`` for
+        ``database.sqlite``) keeps it, otherwise the first in load order."""
+        from mdm_core.config.sections import Section, check_section
+
+        declared = [
+            (plugin, impl) for kind in IMPLEMENTATION_HOOKS for plugin, impl in self.implementations(kind)
+            if impl.settings_class is not None
+        ]
+        declared.sort(key=lambda item: str(item[1].settings_section).rsplit(".", 1)[-1] != item[1].name)
+        claimed: list[Section] = []
+        for plugin, impl in declared:
+            if self.pm.get_plugin(plugin) is None:
+                continue
+            section = Section(str(impl.settings_section), impl.settings_class, plugin)
+            try:
+                check_section(section, claimed)
+            except ValueError as exc:
+                self._fail(plugin, f"settings section {impl.settings_section!r}: {' '.join(str(exc).split())}")
+                continue
+            claimed.append(section)
+        first: dict[str, Section] = {}
+        for section in claimed:
+            if self.pm.get_plugin(section.plugin) is not None:
+                first.setdefault(section.dotted, section)
+        return list(first.values())
+
     def collect(
         self, hook_name: str, *, accept: Callable[[Any], bool] | None = None, expected: str = ""
     ) -> list[tuple[str, Any]]:

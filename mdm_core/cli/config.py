@@ -18,19 +18,23 @@ def config() -> None:
 def show(sources: bool, fmt: str) -> None:
     """Show every setting with its current value."""
     from mdm_core.config import load_settings
-    from mdm_core.config.model import LEAVES, converter, get_dotted
-    from mdm_core.secrets import mask, mask_setting
+    from mdm_core.config.model import converter, get_dotted, settings_model
+    from mdm_core.secrets import mask
 
     loaded = load_settings()
     values = converter.unstructure(loaded.settings)
     rows = []
-    for dotted in LEAVES:
+    for dotted, leaf in settings_model().leaves.items():
         _, value = get_dotted(values, dotted)
-        rows.append((dotted, mask_setting(dotted, value), mask(loaded.sources.get(dotted, "default"))))
+        rows.append((dotted, leaf.shown(value), mask(loaded.sources.get(dotted, "default"))))
+    for line in _unknown_key_lines(loaded):
+        click.echo(f"Warning: {line}", err=True)
     if fmt == "json":
         data = {"home": str(loaded.settings.home), "loader": loaded.loader, "values": {k: v for k, v, _ in rows}}
         if sources:
             data["sources"] = {k: s for k, _, s in rows}
+        if loaded.unknown:
+            data["unknown_keys"] = list(loaded.unknown)
         emit_json(data)
         return
     click.echo(f"Home: {loaded.settings.home}")
@@ -43,11 +47,34 @@ def validate() -> None:
     """Check that the config file and MDM_* variables are valid (exit 1 if not)."""
     from mdm_core.config import load_settings
     from mdm_core.config.model import check_choices
+    from mdm_core.errors import ConfigError
 
     loaded = load_settings()
     check_choices(loaded.settings, loaded.sources)
+    unknown = _unknown_key_lines(loaded)
+    if unknown:
+        raise ConfigError("; ".join(unknown) + ".")
     where = ", ".join(loaded.files) or "no config file (defaults)"
     click.echo(f"Configuration is valid ({where}).")
+
+
+def _unknown_key_lines(loaded) -> list[str]:
+    """One line per plugin section holding keys its settings class does not declare."""
+    from mdm_core.config.model import settings_model, source_of
+    from mdm_core.secrets import mask
+
+    by_section: dict = {}
+    for dotted in loaded.unknown:
+        section = next(s for s in settings_model().sections if dotted.startswith(s.dotted + "."))
+        by_section.setdefault(section, []).append(dotted)
+    lines = []
+    for section, keys in by_section.items():
+        where = sorted({mask(source_of(k, loaded.sources)) for k in keys})
+        known = [d[len(section.dotted) + 1:] for d, leaf in settings_model().leaves.items() if leaf.section == section]
+        lines.append(f"{', '.join(where)}: unknown key{'s' if len(keys) > 1 else ''} "
+                     f"{', '.join(repr(k) for k in keys)} in section '{section.dotted}' of plugin "
+                     f"'{section.plugin}' (known: {', '.join(known)})")
+    return lines
 
 
 @config.command()

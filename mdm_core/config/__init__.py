@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from mdm_core.config.loader import CONFIG_FILE, LoadedConfig, read_yaml_mapping
-from mdm_core.config.model import LEAVES, build_settings, coerce
+from mdm_core.config.model import build_settings, coerce, settings_model, unknown_keys
 from mdm_core.config.settings import Settings
 from mdm_core.errors import ConfigError
 from mdm_core.flags import FLAG_NAMES, Flags, choose
@@ -26,12 +26,16 @@ def resolve_home() -> Path:
 
 @attrs.frozen
 class LoadedSettings:
-    """Settings plus where each key came from and which loader produced them."""
+    """Settings plus where each key came from and which loader produced them.
+
+    ``unknown`` holds the keys found under a plugin's section that its settings class
+    does not declare (``mdm config show`` warns, ``mdm config validate`` fails)."""
 
     settings: Settings
     sources: dict[str, str]
     loader: str
     files: tuple[str, ...]
+    unknown: tuple[str, ...] = ()
 
 
 def _bootstrap_flags(home: Path) -> Flags:
@@ -66,13 +70,15 @@ def load_settings(home: Path | None = None) -> LoadedSettings:
     flags = _bootstrap_flags(home)
     choice = choose("config", "home", get_plugin_manager().implementations("config"), flags)
     loaded: LoadedConfig = choice.winner.factory(home)
-    settings = build_settings(home, loaded.values, loaded.sources)
-    return LoadedSettings(settings, loaded.sources, choice.plugin, loaded.files)
+    model = settings_model()
+    settings = build_settings(home, loaded.values, loaded.sources, model)
+    unknown = tuple(dotted for dotted, _ in unknown_keys(loaded.values, model))
+    return LoadedSettings(settings, loaded.sources, choice.plugin, loaded.files, unknown)
 
 
 def update_config_file(home: Path, dotted: str, value: Any) -> Path:
     """Set one key in ``<home>/mdm.yaml`` (created if missing), keeping the other keys."""
-    if dotted not in LEAVES:
+    if dotted not in settings_model().leaves:
         raise ConfigError(f"Unknown config key '{dotted}'.")
     path = home / CONFIG_FILE
     data = read_yaml_mapping(path) if path.is_file() else {}

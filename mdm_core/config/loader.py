@@ -1,7 +1,8 @@
 """The new config loader (built-in plugin): nested ``<home>/mdm.yaml`` plus ``MDM_*`` env.
 
-Every key of the settings model can be overridden by ``MDM_<SECTION>_<KEY>``, multi-word
-keys included (``MDM_DATABASE_SQLITE_JOURNAL_MODE``). Sources are reported per key.
+Every key of the settings model, plugin sections included, can be overridden by
+``MDM_<SECTION>_<KEY>``, multi-word keys included (``MDM_DATABASE_SQLITE_JOURNAL_MODE``).
+Sources are reported per key.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import attrs
 import yaml
 
-from mdm_core.config.model import LEAVES, set_dotted
+from mdm_core.config.model import leaves, set_dotted
 from mdm_core.errors import ConfigError
 from mdm_core.hookspecs import Implementation, hookimpl
 from mdm_core.yamlio import load_yaml
@@ -72,7 +73,7 @@ def load_home_config(home: Path) -> LoadedConfig:
             if isinstance(value, dict):
                 continue
             sources[dotted] = str(path)
-    for dotted, leaf in LEAVES.items():
+    for dotted, leaf in leaves().items():
         raw = os.environ.get(leaf.env_var)
         if raw is not None:
             set_dotted(values, dotted, raw)

@@ -1,13 +1,18 @@
-"""Turning nested plain values into :class:`Settings`, key by key, with clear errors.
+"""Turning nested plain values into Settings, key by key, with clear errors.
 
 Every leaf key of the settings model has a dotted name (``database.sqlite.journal_mode``)
 and an environment variable (``MDM_DATABASE_SQLITE_JOURNAL_MODE``). Values are checked
 against the declared type strictly: ``'abc'`` is not an int, ``'yes'`` from YAML is a bool
 but ``5`` is not, and the error names the source, the key and the expected type.
+
+The model is the host's sections plus every loaded plugin's (:func:`settings_model`); keys
+under a plugin's section that its class does not declare are reported by name
+(:func:`unknown_keys`), while unknown keys elsewhere are ignored (1.x homes have them).
 """
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from collections.abc import Iterator
@@ -17,21 +22,35 @@ from typing import Any
 import attrs
 import cattrs
 
+from mdm_core.config.sections import Composed, Section, compose, field_default, resolved_fields
 from mdm_core.config.settings import Settings
 from mdm_core.errors import ConfigError
 from mdm_core.flags import parse_flag_value
-from mdm_core.secrets import dsn_password, mask_setting, remember, remember_settings
+from mdm_core.secrets import (
+    MASK,
+    dsn_password,
+    is_secret_key,
+    mask_setting,
+    masked_repr,
+    remember,
+    remember_settings,
+    secret_repr,
+)
 
 converter = cattrs.Converter(forbid_extra_keys=False)
 
 
 @attrs.frozen
 class Leaf:
-    """One settable key of the model."""
+    """One settable key of the model. ``secret`` is ``"whole"`` for a password,
+    ``"embedded"`` for a value that may hold one (a DSN), else None. ``section`` is the
+    plugin section the key belongs to (None for the host's own keys)."""
 
     path: tuple[str, ...]
     type: Any
     default: Any
+    secret: str | None = None
+    section: Section | None = None
 
     @property
     def dotted(self) -> str:
@@ -41,30 +60,71 @@ class Leaf:
     def env_var(self) -> str:
         return "MDM_" + "_".join(p.upper() for p in self.path)
 
-
-def _resolved_fields(cls: type) -> list[tuple[str, Any, Any]]:
-    hints = typing.get_type_hints(cls)
-    out = []
-    for field in attrs.fields(cls):
-        default = field.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            default = default.factory()
-        out.append((field.name, hints[field.name], default))
-    return out
+    def shown(self, value: Any) -> Any:
+        """``value`` as it may be displayed (secrets masked)."""
+        if self.secret == "whole" and value not in (None, ""):
+            return MASK
+        return mask_setting(self.dotted, value)
 
 
-def iter_leaves(cls: type = Settings, prefix: tuple[str, ...] = ()) -> Iterator[Leaf]:
-    """Every leaf key of the settings model, depth first, in declaration order."""
-    for name, typ, default in _resolved_fields(cls):
-        if cls is Settings and name == "home":
+def iter_leaves(cls: type = Settings, prefix: tuple[str, ...] = (),
+                sections: dict[tuple[str, ...], Section] | None = None,
+                section: Section | None = None) -> Iterator[Leaf]:
+    """Every leaf key of the settings model ``cls``, depth first, in declaration order."""
+    sections = sections or {}
+    for field in resolved_fields(cls):
+        if not prefix and field.name == "home":
             continue
-        if attrs.has(typ):
-            yield from iter_leaves(typ, (*prefix, name))
+        path = (*prefix, field.name)
+        owner = sections.get(path, section)
+        if attrs.has(field.type):
+            yield from iter_leaves(field.type, path, sections, owner)
         else:
-            yield Leaf((*prefix, name), typ, default)
+            yield Leaf(path, field.type, field_default(field), _secret_kind(field), owner)
 
 
-LEAVES: dict[str, Leaf] = {leaf.dotted: leaf for leaf in iter_leaves()}
+def _secret_kind(field: attrs.Attribute) -> str | None:
+    if field.repr is secret_repr or is_secret_key(field.name):
+        return "whole"
+    if field.repr is masked_repr:
+        return "embedded"
+    return None
+
+
+@attrs.frozen
+class SettingsModel:
+    """The settings classes of this process and their keys."""
+
+    composed: Composed
+    sections: tuple[Section, ...]
+    leaves: dict[str, Leaf]
+
+    @property
+    def settings_class(self) -> type:
+        return self.composed.settings
+
+
+@functools.lru_cache(maxsize=8)
+def model_for(sections: tuple[Section, ...]) -> SettingsModel:
+    """The model of the host plus ``sections`` (checked already)."""
+    composed = compose(sections)
+    by_path = {s.path: s for s in sections}
+    leaves = {leaf.dotted: leaf for leaf in iter_leaves(composed.settings, (), by_path)}
+    return SettingsModel(composed, sections, leaves)
+
+
+def settings_model() -> SettingsModel:
+    """The model of this process: the host's sections plus those of every loaded plugin
+    (a plugin whose section is broken is marked failed and left out)."""
+    from mdm_core.plugins import get_plugin_manager
+
+    return model_for(tuple(get_plugin_manager().settings_sections()))
+
+
+def leaves() -> dict[str, Leaf]:
+    """Every settable key (dotted name -> :class:`Leaf`) of :func:`settings_model`."""
+    return settings_model().leaves
+
 
 #: Keys that take one of a few words (compared case-insensitively). Loading accepts any
 #: word (an unknown one falls back to the default); ``mdm config validate`` rejects it.
@@ -148,32 +208,59 @@ def set_dotted(values: dict, dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def build_settings(home: Path, values: dict, sources: dict[str, str]) -> Settings:
+def build_settings(home: Path, values: dict, sources: dict[str, str], model: SettingsModel | None = None) -> Settings:
     """Validate ``values`` (nested plain data) leaf by leaf and build Settings.
 
     ``sources`` maps dotted keys to where their value came from (``env MDM_X``, a file
-    path); it is used in error messages. Unknown keys are ignored (1.x homes have them).
+    path); it is used in error messages. Unknown keys are ignored here (1.x homes have
+    them; :func:`unknown_keys` reports those under a plugin's section).
     """
-    for dotted in ("database.postgresql.password", "database.postgresql.dsn"):
+    model = model or settings_model()
+    for dotted, leaf in model.leaves.items():
         present, raw = get_dotted(values, dotted)
-        if present and isinstance(raw, str):  # mask them even if another key is invalid
-            remember(raw if dotted.endswith("password") else dsn_password(raw))
+        if leaf.secret and present and isinstance(raw, str):  # masked even if another key is invalid
+            remember(raw if leaf.secret == "whole" else dsn_password(raw))
     clean: dict = {}
-    for dotted, leaf in LEAVES.items():
+    for dotted, leaf in model.leaves.items():
         present, raw = get_dotted(values, dotted)
         if not present:
             continue
-        source = _source_of(dotted, sources)
+        source = source_of(dotted, sources)
         try:
             value = coerce(raw, leaf.type, from_text=source.startswith("env "))
         except (ValueError, TypeError):
-            shown = _short(repr(mask_setting(dotted, raw)))
+            shown = _short(repr(leaf.shown(raw)))
             raise ConfigError(f"{source}: key '{dotted}' must be {_type_name(leaf.type)}, got {shown}.") from None
         set_dotted(clean, dotted, value)
     clean["home"] = str(home)
-    settings = converter.structure(clean, Settings)
+    settings = converter.structure(clean, model.settings_class)
     remember_settings(settings)
     return settings
+
+
+def unknown_keys(values: dict, model: SettingsModel | None = None) -> list[tuple[str, Section]]:
+    """Keys under a plugin's section that its settings class does not declare (dotted
+    name, section), in file order; a whole unknown sub-mapping counts as one key."""
+    model = model or settings_model()
+    found: list[tuple[str, Section]] = []
+
+    def walk(node: Any, path: tuple[str, ...], section: Section) -> None:
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            dotted = ".".join((*path, str(key)))
+            if dotted in model.leaves:
+                continue
+            if any(d.startswith(dotted + ".") for d in model.leaves):
+                walk(value, (*path, str(key)), section)
+            else:
+                found.append((dotted, section))
+
+    for section in model.sections:
+        present, node = get_dotted(values, section.dotted)
+        if present:
+            walk(node, section.path, section)
+    return found
 
 
 def check_choices(settings: Settings, sources: dict[str, str]) -> None:
@@ -183,12 +270,12 @@ def check_choices(settings: Settings, sources: dict[str, str]) -> None:
         _, value = get_dotted(values, dotted)
         if value is not None and str(value).strip().lower() not in allowed:
             raise ConfigError(
-                f"{_source_of(dotted, sources)}: key '{dotted}' must be one of {', '.join(allowed)}, "
+                f"{source_of(dotted, sources)}: key '{dotted}' must be one of {', '.join(allowed)}, "
                 f"got {_short(repr(value))}."
             )
 
 
-def _source_of(dotted: str, sources: dict[str, str]) -> str:
+def source_of(dotted: str, sources: dict[str, str]) -> str:
     """Where ``dotted`` was set (for a mapping given where a value belongs: where its
     first sub-key was set)."""
     if dotted in sources:

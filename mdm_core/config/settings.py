@@ -1,4 +1,10 @@
-"""The settings model: one attrs class per ``mdm.yaml`` section, keys as in MDM 1.x."""
+"""The host's settings model: one attrs class per ``mdm.yaml`` section, keys as in MDM 1.x.
+
+These are the sections the host itself reads. Plugins declare theirs (``database.sqlite``
+lives in ``mdm_plugin_sqlite.settings``) on their ``Implementation``; the Settings a home
+actually gets is this model extended with every loaded plugin's section
+(:mod:`mdm_core.config.sections`), still an instance of :class:`Settings`.
+"""
 
 from __future__ import annotations
 
@@ -7,49 +13,15 @@ from pathlib import Path
 import attrs
 
 from mdm_core.flags import Flags
-from mdm_core.secrets import masked_repr, secret_repr
-
-
-@attrs.frozen
-class SQLiteSettings:
-    journal_mode: str = "WAL"
-    synchronous: str = "NORMAL"
-    cache_size: int = -64000
-    temp_store: str = "MEMORY"
-    mmap_size: int = 268435456
-    busy_timeout: int = 10000
-
-
-@attrs.frozen
-class DuckDBSettings:
-    memory_limit: str = "2GB"
-    threads: int = 2
-    temp_directory: str | None = None
-    access_mode: str = "READ_WRITE"
-
-
-@attrs.frozen
-class PostgreSQLSettings:
-    """``database.postgresql``; the repr masks the password (field and inside the DSN)."""
-
-    dsn: str | None = attrs.field(default=None, repr=masked_repr)
-    host: str = "localhost"
-    port: int = 5432
-    user: str | None = None
-    password: str | None = attrs.field(default=None, repr=secret_repr)
-    dbname: str = "postgres"
-    sslmode: str = "prefer"
-    pool_size: int = 5
-    max_overflow: int = 10
 
 
 @attrs.frozen
 class DatabaseSettings:
+    """``database``: the host's keys. Each storage plugin adds its own section here
+    (``database.sqlite``, ``database.postgresql``, ...; see :mod:`mdm_core.config.sections`)."""
+
     default_backend: str = "sqlite"
     connection_timeout: int = 30
-    sqlite: SQLiteSettings = attrs.Factory(SQLiteSettings)
-    duckdb: DuckDBSettings = attrs.Factory(DuckDBSettings)
-    postgresql: PostgreSQLSettings = attrs.Factory(PostgreSQLSettings)
 
 
 @attrs.frozen

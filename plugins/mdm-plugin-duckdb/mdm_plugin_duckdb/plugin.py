@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from mdm_core import hookimpl
 from mdm_core.hookspecs import Implementation
+from mdm_plugin_duckdb.settings import DuckDBSettings
 
 
 def _make_backend(settings):
@@ -23,6 +24,8 @@ def mdm_storage_backends() -> list[Implementation]:
             name="duckdb",
             generation="new",
             factory=_make_backend,
+            settings_section="database.duckdb",
+            settings_class=DuckDBSettings,
             description="one DuckDB file per dataset, native Arrow scan ingest, Arrow reads",
         )
     ]

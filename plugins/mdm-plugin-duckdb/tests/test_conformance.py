@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from mdm_plugin_duckdb.backend import DuckDBBackend
+from mdm_plugin_duckdb.settings import DuckDBSettings
 
-from mdm_core.config.settings import DuckDBSettings
 from mdm_core.testing.conformance import StorageConformance
 
 

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from mdm_plugin_duckdb.backend import DuckDBBackend
+from mdm_plugin_duckdb.settings import DuckDBSettings
 
-from mdm_core.config.settings import DuckDBSettings
 from mdm_core.errors import StorageError
 from mdm_core.storage import StoreRef
 from mdm_core.testing.data import assert_tables_equal, extra_types_table, sample_table
@@ -66,7 +66,7 @@ _READER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from mdm_core.config.settings import DuckDBSettings
+    from mdm_plugin_duckdb.settings import DuckDBSettings
     from mdm_core.storage import StoreRef
     from mdm_plugin_duckdb.backend import DuckDBBackend
     backend = DuckDBBackend(DuckDBSettings(threads=1, memory_limit="200MB"))

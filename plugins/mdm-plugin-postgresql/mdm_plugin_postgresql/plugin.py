@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from mdm_core import hookimpl
 from mdm_core.hookspecs import Implementation
+from mdm_plugin_postgresql.settings import PostgreSQLSettings
 
 
 def _make_backend(settings):
@@ -23,6 +24,8 @@ def mdm_storage_backends() -> list[Implementation]:
             name="postgresql",
             generation="new",
             factory=_make_backend,
+            settings_section="database.postgresql",
+            settings_class=PostgreSQLSettings,
             description="one schema per dataset, ADBC binary COPY ingest, streamed Arrow reads",
         )
     ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from mdm_plugin_postgresql.backend import PostgreSQLBackend
+from mdm_plugin_postgresql.settings import PostgreSQLSettings
 
-from mdm_core.config.settings import PostgreSQLSettings
 from mdm_core.testing.conformance import StorageConformance
 from mdm_core.testing.postgres import postgres_dsn  # noqa: F401  (session fixture)
 

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pytest
 from mdm_plugin_postgresql.backend import PostgreSQLBackend, schema_name
 from mdm_plugin_postgresql.connection import Target
+from mdm_plugin_postgresql.settings import PostgreSQLSettings
 
-from mdm_core.config.settings import PostgreSQLSettings
 from mdm_core.errors import StorageError
 from mdm_core.secrets import mask
 from mdm_core.storage import StoreRef
@@ -163,7 +163,7 @@ def test_pool_follows_settings(backend):
 
 
 def test_target_repr_hides_the_password():
-    from mdm_core.config.settings import PostgreSQLSettings
+    from mdm_plugin_postgresql.settings import PostgreSQLSettings
 
     for settings in (PostgreSQLSettings(dsn=f"postgresql://u:{SECRET}@h/db"),
                      PostgreSQLSettings(dsn=f"host=h user=u password={SECRET}"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mdm_core import hookimpl
 from mdm_core.hookspecs import Implementation
+from mdm_plugin_sqlite.settings import SQLiteSettings
 
 
 def _make_backend(settings):
@@ -20,6 +21,8 @@ def mdm_storage_backends() -> list[Implementation]:
             name="sqlite",
             generation="new",
             factory=_make_backend,
+            settings_section="database.sqlite",
+            settings_class=SQLiteSettings,
             description="one SQLite file per dataset, ADBC bulk ingest, Arrow reads",
         )
     ]

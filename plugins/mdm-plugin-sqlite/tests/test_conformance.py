@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from mdm_plugin_sqlite.backend import SQLiteBackend
+from mdm_plugin_sqlite.settings import SQLiteSettings
 
-from mdm_core.config.settings import SQLiteSettings
 from mdm_core.testing.conformance import StorageConformance
 
 

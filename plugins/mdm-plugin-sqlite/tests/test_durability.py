@@ -8,8 +8,8 @@ import sqlite3
 import pyarrow as pa
 import pytest
 from mdm_plugin_sqlite.backend import SQLiteBackend, db_path
+from mdm_plugin_sqlite.settings import SQLiteSettings
 
-from mdm_core.config.settings import SQLiteSettings
 from mdm_core.storage import StoreRef
 
 TABLE = pa.table({"x": pa.array([1, 2, 3], pa.int64())})
