@@ -38,6 +38,35 @@ class HealthReport:
     details: dict[str, Any] = attrs.Factory(dict)
 
 
+@attrs.frozen
+class BackendCapabilities:
+    """What a backend's engine can and cannot represent. Part of the contract: the
+    conformance checks expect exactly what is declared here, and callers that compare
+    written data with stored data (feature fitting) follow it."""
+
+    #: False when the engine turns floating-point NaN into NULL (SQLite does).
+    nan_distinct_from_null: bool = True
+    #: False when the engine stores -0.0 as 0.0 (SQLite does).
+    signed_zero_preserved: bool = True
+    #: The finest timestamp unit kept exactly ("ns" or "us"); a finer value is refused
+    #: with a StorageError, never rounded.
+    timestamp_unit: str = attrs.field(default="ns", validator=attrs.validators.in_(("s", "ms", "us", "ns")))
+    #: False when text cannot hold NUL characters (PostgreSQL): such text is refused.
+    nul_in_text: bool = True
+    #: Columns a table may have at most (None: no limit below what MDM itself handles).
+    max_columns: int | None = None
+
+
+def capabilities_of(backend: Any) -> BackendCapabilities:
+    """``backend.capabilities``; for a backend written before the record existed, the
+    defaults overridden by its boolean class attributes of the same names."""
+    declared = getattr(backend, "capabilities", None)
+    if isinstance(declared, BackendCapabilities):
+        return declared
+    legacy = {f.name: getattr(backend, f.name) for f in attrs.fields(BackendCapabilities) if hasattr(backend, f.name)}
+    return BackendCapabilities(**legacy)
+
+
 @runtime_checkable
 class Store(Protocol):
     """An open dataset store. Use as a context manager or call :meth:`close`."""
@@ -107,9 +136,12 @@ class Store(Protocol):
 
 @runtime_checkable
 class StorageBackend(Protocol):
-    """One storage engine. ``name`` is what config and ``--backend`` call it."""
+    """One storage engine. ``name`` is what config and ``--backend`` call it;
+    ``capabilities`` what it can represent. :mod:`mdm_core.storage_kit` implements what
+    engines share."""
 
     name: str
+    capabilities: BackendCapabilities
 
     def create_store(self, ref: StoreRef) -> Store:
         """Create an empty store (error if it exists) and return it open for writing.

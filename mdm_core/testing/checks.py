@@ -5,14 +5,11 @@ references it cleans up afterwards). The pytest suite
 (:class:`mdm_core.testing.conformance.StorageConformance`) runs all of them at full size;
 ``mdm storage test`` runs :data:`QUICK_CHECKS` at reduced size through :func:`run_checks`.
 
-Capabilities: a backend declares what its engine genuinely cannot do as boolean class
-attributes, and the checks' expectations follow them:
-
-``nan_distinct_from_null`` (default True)
-    False when the engine turns floating-point NaN into NULL (SQLite does this itself);
-    the checks then expect NULL wherever NaN was written.
-``signed_zero_preserved`` (default True)
-    False when the engine stores -0.0 as 0.0 (SQLite does); the checks then expect 0.0.
+The checks expect exactly what the backend declares in its ``capabilities``
+(:class:`mdm_core.storage.BackendCapabilities`): NULL wherever NaN was written when NaN
+is not distinct from NULL, 0.0 for -0.0 when signed zeros are not kept, a StorageError
+for timestamps finer than ``timestamp_unit`` and for text with NUL when ``nul_in_text`` is
+False, and a refusal above ``max_columns``.
 """
 
 from __future__ import annotations
@@ -32,7 +29,14 @@ import numpy as np
 import pyarrow as pa
 
 from mdm_core.errors import StorageError
-from mdm_core.storage import FILTER_OPS, StorageBackend, Store, StoreRef
+from mdm_core.storage import (
+    FILTER_OPS,
+    BackendCapabilities,
+    StorageBackend,
+    Store,
+    StoreRef,
+    capabilities_of,
+)
 from mdm_core.testing.data import (
     HOSTILE_NAMES,
     assert_tables_equal,
@@ -42,12 +46,12 @@ from mdm_core.testing.data import (
     unsign_zeros,
 )
 
-CAPABILITIES = ("nan_distinct_from_null", "signed_zero_preserved")
+CAPABILITIES = tuple(f.name for f in attrs.fields(BackendCapabilities))
 
 
-def capability(backend: Any, name: str) -> bool:
-    """A backend's declared capability; every capability defaults to True."""
-    return bool(getattr(backend, name, True))
+def capability(backend: Any, name: str) -> Any:
+    """One field of the backend's declared :class:`BackendCapabilities`."""
+    return getattr(capabilities_of(backend), name)
 
 
 @attrs.define
@@ -178,6 +182,29 @@ def check_table_limits_checked_up_front(ctx: CheckContext) -> None:
         ctx.backend.check_table("data", too_wide)
     except StorageError as exc:
         assert len(str(exc)) < 300 and "40,000" in str(exc), f"unclear refusal: {str(exc)[:400]}"
+
+
+def check_declared_capabilities(ctx: CheckContext) -> None:
+    """What ``capabilities`` declares is what the store does: sub-microsecond timestamps
+    and text with NUL round-trip exactly or are refused (never changed); a table of
+    ``max_columns`` columns is accepted and one more refused."""
+    caps = capabilities_of(ctx.backend)
+    ns = pa.table({"t": pa.array([1_700_000_000_123_456_789, None], pa.timestamp("ns", tz="UTC"))})
+    nul = pa.table({"s": pa.array(["a\x00b", None])})
+    with ctx.new_store() as store:
+        for name, table, kept in (("ns", ns, caps.timestamp_unit == "ns"), ("nul", nul, caps.nul_in_text)):
+            if kept:
+                write(store, name, table)
+                assert_tables_equal(table, read_all(store, name))
+            else:
+                raises_storage_error(lambda name=name, table=table: write(store, name, table), f"refusing {name}")
+                assert name not in store.list_tables(), f"a refused table {name!r} was left behind"
+    if caps.max_columns is not None:
+        ctx.backend.check_table("wide", [f"c{i}" for i in range(caps.max_columns)])
+        raises_storage_error(
+            lambda: ctx.backend.check_table("wide", [f"c{i}" for i in range(caps.max_columns + 1)]),
+            f"a table wider than max_columns={caps.max_columns}",
+        )
 
 
 # -- round trips -------------------------------------------------------------------------

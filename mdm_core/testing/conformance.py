@@ -12,8 +12,8 @@ provides a ``backend`` fixture; every test below then runs against that backend:
         def backend(cls):
             return MyBackend(MySettings())
 
-Expectations follow the backend's declared capabilities (see :mod:`mdm_core.testing.checks`,
-e.g. ``nan_distinct_from_null``). Random data comes from hypothesis with modest example
+Expectations follow the backend's declared ``capabilities``
+(:class:`mdm_core.storage.BackendCapabilities`, see :mod:`mdm_core.testing.checks`). Random data comes from hypothesis with modest example
 counts; the 1,000-column and 120,000-row checks are marked ``slow``.
 """
 
@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mdm_core.storage import StorageBackend, StoreRef
+from mdm_core.storage import BackendCapabilities, StorageBackend, StoreRef
 from mdm_core.testing import checks
 from mdm_core.testing.data import assert_tables_equal, expected_checksum
 from mdm_core.testing.strategies import arrow_tables
@@ -70,8 +70,12 @@ class StorageConformance:
         assert isinstance(backend.name, str) and backend.name
 
     def test_capabilities_are_booleans(self, backend: StorageBackend) -> None:
-        for name in checks.CAPABILITIES:
-            assert isinstance(getattr(backend, name, True), bool), f"capability {name} is not a bool"
+        assert isinstance(backend.capabilities, BackendCapabilities), "capabilities is not a BackendCapabilities"
+        for name in ("nan_distinct_from_null", "signed_zero_preserved", "nul_in_text"):
+            assert isinstance(getattr(backend.capabilities, name), bool), f"capability {name} is not a bool"
+
+    def test_declared_capabilities_hold(self, ctx) -> None:
+        checks.check_declared_capabilities(ctx)
 
     def test_health(self, ctx) -> None:
         checks.check_health(ctx)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,24 @@ import pyarrow as pa
 
 from mdm_core.errors import StorageError
 from mdm_core.storage import (
+    BackendCapabilities,
     BaseStore,
     HealthReport,
     StoreRef,
-    check_column_names,
     check_filter,
     project_schema,
     quote_identifier,
     schema_without,
+)
+from mdm_core.storage_kit import (
+    SCHEMA_TABLE,
+    FileStoreBackend,
+    IngestStream,
+    PositionalParams,
+    SchemaBook,
+    TableStore,
+    limit_sql,
+    where_sql,
 )
 from mdm_plugin_duckdb import database
 from mdm_plugin_duckdb.arrow_types import (
@@ -37,27 +48,27 @@ from mdm_plugin_duckdb.arrow_types import (
 )
 
 DB_FILE = "dataset.duckdb"
-SCHEMA_TABLE = "_mdm_schema"
-INTERNAL_TABLES = {SCHEMA_TABLE, "_metadata", "_columns", "_statistics"}
+BOOK = SchemaBook(text_type="VARCHAR")
 EMPTY_COLUMN = "_mdm_empty"
+INGEST_PREFIX = "_mdm_ingest_"
 
 
 def db_path(ref: StoreRef) -> Path:
     return ref.folder / DB_FILE
 
 
-class DuckDBStore(BaseStore):
+class DuckDBStore(BaseStore, TableStore):
     """An open DuckDB dataset database: one connection on the process-wide instance."""
+
+    reserved_prefixes = (INGEST_PREFIX,)
 
     def __init__(self, path: Path, settings: Any, *, read_only: bool = False) -> None:
         self.path = path
+        self.label = path.name
         self.read_only = read_only
         self._con = database.acquire(path, read_only=read_only, config=database.config_for(settings))
         if not read_only:
-            self._con.execute(
-                f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
-                "(table_name VARCHAR PRIMARY KEY, arrow_schema BLOB NOT NULL)"
-            )
+            self._con.execute(BOOK.create_sql())
 
     # -- bookkeeping -------------------------------------------------------------------
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -75,18 +86,14 @@ class DuckDBStore(BaseStore):
             "SELECT table_name FROM information_schema.tables "
             "WHERE table_schema = 'main' AND table_catalog = current_database() ORDER BY table_name"
         )
-        return [r[0] for r in rows if r[0] not in INTERNAL_TABLES]
-
-    def _require(self, name: str) -> None:
-        if name not in self.list_tables():
-            raise StorageError(f"Table '{name}' does not exist in {self.path.name}.")
+        return self.user_tables([r[0] for r in rows])
 
     def table_schema(self, name: str) -> pa.Schema:
-        self._require(name)
+        self.require(name)
         if self._has_schema_table():
-            rows = self._query(f"SELECT arrow_schema FROM {SCHEMA_TABLE} WHERE table_name = ?", [name])
+            rows = self._query(BOOK.select_sql(), [name])
             if rows:
-                return pa.ipc.read_schema(pa.py_buffer(rows[0][0]))
+                return BOOK.schema(rows[0][0])
         # A table MDM did not write: DuckDB's own Arrow mapping is the schema.
         return self._con.sql(f"SELECT * FROM {quote_identifier(name)} LIMIT 0").to_arrow_table().schema
 
@@ -98,116 +105,76 @@ class DuckDBStore(BaseStore):
         return bool(rows)
 
     def row_count(self, name: str) -> int:
-        self._require(name)
+        self.require(name)
         return int(self._query(f"SELECT COUNT(*) FROM {quote_identifier(name)}")[0][0])
 
     # -- writing -----------------------------------------------------------------------
     def write_table(
         self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
     ) -> int:
-        self._check_writable(name)
+        self.check_writable(name)
         if not replace and name in self.list_tables():
             raise StorageError(f"Table '{name}' already exists.")
         check_supported(schema)
-        check_table_columns(name, schema.names)
+        DuckDBBackend.check_table(name, schema.names)
         scanned = ingest_schema(schema)
-        written = 0
-        failure: list[BaseException] = []
-
-        def checked() -> Iterator[pa.RecordBatch]:
-            nonlocal written
-            try:
-                for batch in batches:
-                    if batch.schema.names != schema.names:
-                        raise StorageError(f"Batch columns {batch.schema.names} do not match table '{name}'.")
-                    written += batch.num_rows
-                    yield encode_batch(batch, scanned)
-            except BaseException as exc:
-                failure.append(exc)
-                raise
-
+        stream = IngestStream(name, schema.names, batches, lambda batch, _first: encode_batch(batch, scanned))
         table = quote_identifier(name)
-        view = f"_mdm_ingest_{uuid.uuid4().hex}"
+        view = f"{INGEST_PREFIX}{uuid.uuid4().hex}"
         con = self._con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction(f"Writing table '{name}' to {self.path.name}"), stream.unwrapped():
             con.execute(f"DROP TABLE IF EXISTS {table}")
             if len(schema):
-                con.register(view, pa.RecordBatchReader.from_batches(scanned, checked()))
+                con.register(view, stream.reader(scanned))
                 try:
                     con.execute(f"CREATE TABLE {table} AS SELECT * FROM {quote_identifier(view)}")
                 finally:
                     con.unregister(view)
             else:
                 con.execute(f"CREATE TABLE {table} ({EMPTY_COLUMN} INTEGER)")
-                for _ in checked():
-                    pass
-            con.execute(
-                f"INSERT OR REPLACE INTO {SCHEMA_TABLE} (table_name, arrow_schema) VALUES (?, ?)",
-                [name, schema.serialize().to_pybytes()],
-            )
+                stream.drain()
+            con.execute(*BOOK.put(name, schema))
+        return stream.rows
+
+    @contextmanager
+    def _transaction(self, what: str | None) -> Iterator[None]:
+        """One transaction on the store's connection; DuckDB errors become a StorageError
+        naming ``what`` (passed through unchanged when ``what`` is None)."""
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
             con.execute("COMMIT")
         except BaseException as exc:
             con.execute("ROLLBACK")
-            if failure:
-                raise failure[0] from None
-            if isinstance(exc, duckdb.Error):
-                raise StorageError(f"Writing table '{name}' to {self.path.name} failed: {exc}") from None
+            if what is not None and isinstance(exc, duckdb.Error):
+                raise StorageError(f"{what} failed: {exc}") from None
             raise
-        return written
-
-    def _check_writable(self, name: str) -> None:
-        if self.read_only:
-            raise StorageError(f"{self.path.name} is open read-only.")
-        if name in INTERNAL_TABLES or name.startswith("_mdm_ingest_"):
-            raise StorageError(f"Table name '{name}' is reserved.")
 
     def drop_table(self, name: str) -> None:
-        self._check_writable(name)
-        con = self._con
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
-            con.execute(f"DELETE FROM {SCHEMA_TABLE} WHERE table_name = ?", [name])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        self.check_writable(name)
+        with self._transaction(None):
+            self._con.execute(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
+            self._con.execute(*BOOK.delete(name))
 
     def drop_columns(self, name: str, columns: Sequence[str]) -> None:
-        self._check_writable(name)
+        self.check_writable(name)
         kept = schema_without(name, self.table_schema(name), columns)
-        con = self._con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction(f"Dropping columns of table '{name}'"):
             for column in dict.fromkeys(columns):
-                con.execute(f"ALTER TABLE {quote_identifier(name)} DROP COLUMN {quote_identifier(column)}")
-            con.execute(f"UPDATE {SCHEMA_TABLE} SET arrow_schema = ? WHERE table_name = ?", [kept.serialize().to_pybytes(), name])
-            con.execute("COMMIT")
-        except BaseException as exc:
-            con.execute("ROLLBACK")
-            if isinstance(exc, duckdb.Error):
-                raise StorageError(f"Dropping columns of table '{name}' failed: {exc}") from None
-            raise
+                self._con.execute(f"ALTER TABLE {quote_identifier(name)} DROP COLUMN {quote_identifier(column)}")
+            self._con.execute(*BOOK.update(name, kept))
 
     def rename_table(self, old: str, new: str) -> None:
-        self._check_writable(new)
-        self._require(old)
+        self.check_writable(new)
+        self.require(old)
         if old == new:
             return
-        con = self._con
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(f"DROP TABLE IF EXISTS {quote_identifier(new)}")
-            con.execute(f"DELETE FROM {SCHEMA_TABLE} WHERE table_name = ?", [new])
-            con.execute(f"ALTER TABLE {quote_identifier(old)} RENAME TO {quote_identifier(new)}")
-            con.execute(f"UPDATE {SCHEMA_TABLE} SET table_name = ? WHERE table_name = ?", [new, old])
-            con.execute("COMMIT")
-        except BaseException as exc:
-            con.execute("ROLLBACK")
-            if isinstance(exc, duckdb.Error):
-                raise StorageError(f"Renaming table '{old}' to '{new}' failed: {exc}") from None
-            raise
+        with self._transaction(f"Renaming table '{old}' to '{new}'"):
+            self._con.execute(f"DROP TABLE IF EXISTS {quote_identifier(new)}")
+            self._con.execute(*BOOK.delete(new))
+            self._con.execute(f"ALTER TABLE {quote_identifier(old)} RENAME TO {quote_identifier(new)}")
+            self._con.execute(*BOOK.rename(old, new))
 
     # -- reading -----------------------------------------------------------------------
     def read_table(
@@ -224,25 +191,12 @@ class DuckDBStore(BaseStore):
         schema = project_schema(name, full, columns)
         if len(schema) == 0:
             return pa.RecordBatchReader.from_batches(schema, iter(()))
+        params = PositionalParams()
         sql = f"SELECT {', '.join(quote_identifier(f.name) for f in schema)} FROM {quote_identifier(name)}"
-        params: list[Any] = []
-        clauses = []
-        for column, op, value in where:
-            if column not in full.names:
-                raise StorageError(f"Table '{name}' has no column {column!r}.")
-            if op in ("is null", "is not null"):
-                clauses.append(f"{quote_identifier(column)} {op.upper()}")
-            else:
-                clauses.append(f"{quote_identifier(column)} {op} ?")
-                params.append(value)
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
+        sql += where_sql(name, where, full.names, params) + limit_sql(limit, params)
         cursor = self._con.cursor()
         try:
-            source = cursor.sql(sql, params=params or None).to_arrow_reader(int(batch_size))
+            source = cursor.sql(sql, params=params.values or None).to_arrow_reader(int(batch_size))
         except duckdb.Error as exc:
             cursor.close()
             raise StorageError(f"Reading table '{name}' failed: {exc}") from None
@@ -259,7 +213,7 @@ class DuckDBStore(BaseStore):
 
     def export_parquet(self, name: str, path: str | os.PathLike[str]) -> Path:
         """Write table ``name`` to a Parquet file with DuckDB's native writer; return the path."""
-        self._require(name)
+        self.require(name)
         target = Path(path)
         try:
             self._con.table(quote_identifier(name)).to_parquet(str(target))
@@ -284,15 +238,15 @@ class DuckDBStore(BaseStore):
             database.release(self.path)
 
 
-class DuckDBBackend:
+class DuckDBBackend(FileStoreBackend):
     """The ``duckdb`` backend: stores are ``<dataset folder>/dataset.duckdb``."""
 
     name = "duckdb"
-    #: DuckDB keeps NaN and NULL apart in floating-point columns.
-    nan_distinct_from_null = True
-
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
+    engine = "DuckDB"
+    file_name = DB_FILE
+    sidecars = (".wal",)
+    #: DuckDB keeps NaN, NULL, -0.0 and nanosecond timestamps apart.
+    capabilities = BackendCapabilities()
 
     @property
     def _read_only_mode(self) -> bool:
@@ -301,64 +255,31 @@ class DuckDBBackend:
     def create_store(self, ref: StoreRef) -> DuckDBStore:
         if self._read_only_mode:
             raise StorageError("database.duckdb.access_mode is READ_ONLY; cannot create a DuckDB store.")
-        path = db_path(ref)
-        if path.exists():
-            raise StorageError(f"DuckDB database {path} already exists.")
-        ref.folder.mkdir(parents=True, exist_ok=True)
-        return DuckDBStore(path, self.settings)
+        return super().create_store(ref)
 
-    def open_store(self, ref: StoreRef, *, read_only: bool = False) -> DuckDBStore:
-        path = db_path(ref)
-        if not path.is_file():
-            raise StorageError(f"DuckDB database {path} does not exist.")
+    def open_file(self, path: Path, *, read_only: bool, building: bool) -> DuckDBStore:
         return DuckDBStore(path, self.settings, read_only=read_only or self._read_only_mode)
 
-    def store_exists(self, ref: StoreRef) -> bool:
-        return db_path(ref).is_file()
-
-    def drop_store(self, ref: StoreRef) -> None:
-        path = db_path(ref)
+    def check_closed(self, path: Path) -> None:
         if database.is_open(path):
             raise StorageError(f"DuckDB database {path.name} is still open in this process; close it first.")
-        for suffix in ("", ".wal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
-    def move_store(self, src: StoreRef, dst: StoreRef) -> None:
-        source, target = db_path(src), db_path(dst)
-        if target.exists():
-            raise StorageError(f"DuckDB database {target} already exists.")
-        if not source.is_file():
-            raise StorageError(f"DuckDB database {source} does not exist.")
-        if database.is_open(source):
-            raise StorageError(f"DuckDB database {source.name} is still open in this process; close it first.")
-        wal = Path(f"{source}.wal")
-        if wal.exists():
+    def prepare_move(self, path: Path) -> None:
+        if Path(f"{path}.wal").exists():
             # Fold the write-ahead log into the file so one file moves. (A store with no
             # log is not opened at all: another process may be reading it.)
-            con = duckdb.connect(str(source))
+            con = duckdb.connect(str(path))
             try:
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-        wal.unlink(missing_ok=True)
 
     def describe(self, ref: StoreRef) -> dict[str, Any]:
-        path = db_path(ref)
         return {
-            "file": DB_FILE,
-            "size_bytes": path.stat().st_size if path.exists() else None,
+            **super().describe(ref),
             "memory_limit": str(self.settings.memory_limit),
             "threads": int(self.settings.threads),
         }
-
-    def at(self, location: Mapping[str, Any]) -> DuckDBBackend:
-        """Stores live in dataset folders: every location is reached the same way."""
-        return self
-
-    def check_table(self, name: str, columns: Sequence[str]) -> None:
-        check_table_columns(name, columns)
 
     def health_check(self) -> HealthReport:
         try:
@@ -371,6 +292,3 @@ class DuckDBBackend:
             return HealthReport(False, self.name, {"error": str(exc)})
         return HealthReport(True, self.name, {"duckdb_version": version, "driver": "duckdb"})
 
-
-def check_table_columns(name: str, columns: Sequence[str]) -> None:
-    check_column_names(name, columns, engine="DuckDB", max_columns=None, case_insensitive=True)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import adbc_driver_postgresql.dbapi as adbc_pg
+import attrs
 import numpy as np
 import psycopg
 import pyarrow as pa
@@ -26,6 +27,7 @@ from psycopg_pool import ConnectionPool
 
 from mdm_core.errors import StorageError
 from mdm_core.storage import (
+    BackendCapabilities,
     BaseStore,
     HealthReport,
     StoreRef,
@@ -35,6 +37,15 @@ from mdm_core.storage import (
     quote_identifier,
     rebatch,
     schema_without,
+)
+from mdm_core.storage_kit import (
+    SCHEMA_TABLE,
+    BackendBase,
+    IngestStream,
+    SchemaBook,
+    TableStore,
+    limit_sql,
+    where_sql,
 )
 from mdm_plugin_postgresql.arrow_types import (
     MAX_IDENTIFIER_BYTES,
@@ -47,8 +58,6 @@ from mdm_plugin_postgresql.arrow_types import (
 from mdm_plugin_postgresql.connection import Target
 from mdm_plugin_postgresql.prefetch import prefetch
 
-SCHEMA_TABLE = "_mdm_schema"
-INTERNAL_TABLES = {SCHEMA_TABLE, "_metadata", "_columns", "_statistics"}
 SCHEMA_PREFIX = "mdm_"
 #: PostgreSQL's 1,600 columns per table, less the hidden row-order column.
 MAX_COLUMNS = 1599
@@ -66,7 +75,14 @@ def schema_name(ref: StoreRef) -> str:
     return SCHEMA_PREFIX + ref.key
 
 
-class PostgreSQLStore(BaseStore):
+def schema_book(schema: str, param: Any = lambda _: "%s") -> SchemaBook:
+    """The ``_mdm_schema`` table of the store in ``schema``; it also records each table's
+    physical column names (JSON). Placeholders: psycopg's ``%s`` unless ``param``."""
+    table = f"{quote_identifier(schema)}.{quote_identifier(SCHEMA_TABLE)}"
+    return SchemaBook(table=table, text_type="text", blob_type="bytea", extra=("columns",), param=param)
+
+
+class PostgreSQLStore(BaseStore, TableStore):
     """An open dataset schema. Holds no connection of its own: control statements borrow
     from the backend's pool, each bulk transfer opens its own ADBC connection."""
 
@@ -74,6 +90,8 @@ class PostgreSQLStore(BaseStore):
         self.backend = backend
         self.schema = schema
         self.read_only = read_only
+        self.label = f"schema {schema}"
+        self.book = schema_book(schema)
         self._q = quote_identifier(schema)
         self._closed = False
 
@@ -108,20 +126,14 @@ class PostgreSQLStore(BaseStore):
             "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.relname",
             [self.schema],
         )
-        return [r[0] for r in rows if r[0] not in INTERNAL_TABLES]
-
-    def _require(self, name: str) -> None:
-        if name not in self.list_tables():
-            raise StorageError(f"Table '{name}' does not exist in schema {self.schema}.")
+        return self.user_tables([r[0] for r in rows])
 
     def _layout(self, name: str) -> tuple[pa.Schema, list[str], bool]:
         """(Arrow schema, physical column names, has the hidden row column) of ``name``."""
-        self._require(name)
-        rows = self.backend.query(
-            f"SELECT arrow_schema, columns FROM {self._qualified(SCHEMA_TABLE)} WHERE table_name = %s", [name]
-        )
+        self.require(name)
+        rows = self.backend.query(self.book.select_sql(), [name])
         if rows:
-            return pa.ipc.read_schema(pa.py_buffer(rows[0][0])), json.loads(rows[0][1]), True
+            return self.book.schema(rows[0][0]), json.loads(rows[0][1]), True
         # A table MDM did not write: the driver's Arrow mapping is its schema.
         con = self._adbc()
         try:
@@ -137,16 +149,15 @@ class PostgreSQLStore(BaseStore):
         return self._layout(name)[0]
 
     def row_count(self, name: str) -> int:
-        self._require(name)
+        self.require(name)
         return int(self.backend.query(f"SELECT count(*) FROM {self._qualified(name)}")[0][0])
 
     # -- writing -----------------------------------------------------------------------
-    def _check_writable(self, name: str) -> None:
+    def check_writable(self, name: str | None = None) -> None:
         self._check_open()
-        if self.read_only:
-            raise StorageError(f"The store in schema {self.schema} is open read-only.")
-        if name in INTERNAL_TABLES:
-            raise StorageError(f"Table name '{name}' is reserved.")
+        super().check_writable(name)
+        if name is None:
+            return
         if len(name.encode()) > MAX_IDENTIFIER_BYTES:
             raise StorageError(f"Table name '{name}' is longer than PostgreSQL's {MAX_IDENTIFIER_BYTES} bytes.")
         quote_identifier(name)
@@ -154,7 +165,7 @@ class PostgreSQLStore(BaseStore):
     def write_table(
         self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
     ) -> int:
-        self._check_writable(name)
+        self.check_writable(name)
         self.backend.check_table(name, schema.names)
         if not replace and name in self.list_tables():
             raise StorageError(f"Table '{name}' already exists.")
@@ -168,63 +179,43 @@ class PostgreSQLStore(BaseStore):
             [f"{quote_identifier(ROW_COLUMN)} bigint NOT NULL"]
             + [f"{quote_identifier(p)} {ddl}" for p, (ddl, _) in zip(physical, types, strict=True)]
         )
-        written = 0
-        failure: list[BaseException] = []
 
-        def encoded() -> Iterator[pa.RecordBatch]:
-            nonlocal written
-            try:
-                for batch in prefetch(batches):
-                    if batch.schema.names != schema.names:
-                        raise StorageError(f"Batch columns {batch.schema.names} do not match table '{name}'.")
-                    order = pa.array(np.arange(written, written + batch.num_rows, dtype=np.int64))
-                    arrays = [order] + [
-                        encode_column(batch.column(i), f.type, f.name) for i, f in enumerate(schema)
-                    ]
-                    written += batch.num_rows
-                    yield pa.RecordBatch.from_arrays(arrays, schema=ingest_schema)
-            except BaseException as exc:
-                # ADBC wraps errors raised by the stream; remember the original to re-raise it.
-                failure.append(exc)
-                raise
+        def encode(batch: pa.RecordBatch, first: int) -> pa.RecordBatch:
+            order = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
+            arrays = [order] + [encode_column(batch.column(i), f.type, f.name) for i, f in enumerate(schema)]
+            return pa.RecordBatch.from_arrays(arrays, schema=ingest_schema)
 
+        stream = IngestStream(name, schema.names, prefetch(batches), encode)
         con = self._adbc()
         try:
-            with con.cursor() as cur:
+            with con.cursor() as cur, stream.unwrapped():
                 cur.execute(f"DROP TABLE IF EXISTS {self._qualified(name)}")
                 cur.execute(f"CREATE TABLE {self._qualified(name)} ({columns})")
-                reader = pa.RecordBatchReader.from_batches(ingest_schema, encoded())
-                cur.adbc_ingest(name, reader, mode="append", db_schema_name=self.schema)
-                cur.execute(
-                    f"INSERT INTO {self._qualified(SCHEMA_TABLE)} (table_name, arrow_schema, columns) "
-                    "VALUES ($1, $2, $3) ON CONFLICT (table_name) DO UPDATE "
-                    "SET arrow_schema = EXCLUDED.arrow_schema, columns = EXCLUDED.columns",
-                    parameters=(name, schema.serialize().to_pybytes(), json.dumps(physical)),
-                )
+                cur.adbc_ingest(name, stream.reader(ingest_schema), mode="append", db_schema_name=self.schema)
+                sql, params = attrs.evolve(self.book, param=lambda i: f"${i}").put(name, schema, json.dumps(physical))
+                cur.execute(sql, parameters=tuple(params))
             con.commit()
         except BaseException as exc:
             con.rollback()
-            if failure:
-                raise failure[0] from None
             if isinstance(exc, _DRIVER_ERRORS):
                 raise self._fail(f"Writing table '{name}'", exc) from None
             raise
         finally:
             con.close()
-        return written
+        return stream.rows
 
     def drop_table(self, name: str) -> None:
-        self._check_writable(name)
+        self.check_writable(name)
         self.backend.run(
             [
                 (f"DROP TABLE IF EXISTS {self._qualified(name)}", []),
-                (f"DELETE FROM {self._qualified(SCHEMA_TABLE)} WHERE table_name = %s", [name]),
+                self.book.delete(name),
             ],
             what=f"Dropping table '{name}'",
         )
 
     def drop_columns(self, name: str, columns: Sequence[str]) -> None:
-        self._check_writable(name)
+        self.check_writable(name)
         schema, physical, _ = self._layout(name)
         kept = schema_without(name, schema, columns)
         by_name = dict(zip(schema.names, physical, strict=True))
@@ -233,26 +224,21 @@ class PostgreSQLStore(BaseStore):
                 (f"ALTER TABLE {self._qualified(name)} DROP COLUMN {quote_identifier(by_name[c])}", [])
                 for c in dict.fromkeys(columns)
             ]
-            + [
-                (
-                    f"UPDATE {self._qualified(SCHEMA_TABLE)} SET arrow_schema = %s, columns = %s WHERE table_name = %s",
-                    [kept.serialize().to_pybytes(), json.dumps([by_name[c] for c in kept.names]), name],
-                )
-            ],
+            + [self.book.update(name, kept, json.dumps([by_name[c] for c in kept.names]))],
             what=f"Dropping columns of table '{name}'",
         )
 
     def rename_table(self, old: str, new: str) -> None:
-        self._check_writable(new)
-        self._require(old)
+        self.check_writable(new)
+        self.require(old)
         if old == new:
             return
         self.backend.run(
             [
                 (f"DROP TABLE IF EXISTS {self._qualified(new)}", []),
-                (f"DELETE FROM {self._qualified(SCHEMA_TABLE)} WHERE table_name = %s", [new]),
+                self.book.delete(new),
                 (f"ALTER TABLE {self._qualified(old)} RENAME TO {quote_identifier(new)}", []),
-                (f"UPDATE {self._qualified(SCHEMA_TABLE)} SET table_name = %s WHERE table_name = %s", [new, old]),
+                self.book.rename(old, new),
             ],
             what=f"Renaming table '{old}' to '{new}'",
         )
@@ -274,27 +260,18 @@ class PostgreSQLStore(BaseStore):
         if len(schema) == 0:
             return pa.RecordBatchReader.from_batches(schema, iter(()))
         settings: list[str] = []
-        clauses = []
-        for column, op, value in where:
-            if column not in by_name:
-                raise StorageError(f"Table '{name}' has no column {column!r}.")
-            target = quote_identifier(by_name[column])
-            if op in ("is null", "is not null"):
-                clauses.append(f"{target} {op.upper()}")
-            elif value is None:
-                clauses.append("FALSE")
-            else:
-                ddl = column_type(full.field(column).type)[0]
-                clauses.append(f"{target} {op} current_setting('mdm.p{len(settings)}')::{ddl}")
-                settings.append(_as_text(value))
+
+        def bind(value: Any, column: str | None) -> str:
+            # Bound server-side (set_config below) so the COPY query still streams.
+            ddl = column_type(full.field(column).type)[0] if column is not None else "bigint"
+            settings.append(_as_text(value))
+            return f"current_setting('mdm.p{len(settings) - 1}')::{ddl}"
+
         sql = f"SELECT {', '.join(quote_identifier(by_name[f.name]) for f in schema)} FROM {self._qualified(name)}"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
+        sql += where_sql(name, where, by_name, bind, ref=lambda column: quote_identifier(by_name[column]))
         if ordered:
             sql += f" ORDER BY {quote_identifier(ROW_COLUMN)}"
-        if limit is not None:
-            sql += f" LIMIT current_setting('mdm.p{len(settings)}')::bigint"
-            settings.append(str(int(limit)))
+        sql += limit_sql(limit, bind)
         con = self._adbc()
         try:
             cur = con.cursor()
@@ -339,13 +316,14 @@ class PostgreSQLStore(BaseStore):
         self._closed = True
 
 
-class PostgreSQLBackend:
+class PostgreSQLBackend(BackendBase):
     """The ``postgresql`` backend: a store is the schema ``mdm_<key>``; creating one needs
     the CREATE privilege on the database, not CREATEDB."""
 
     name = "postgresql"
-    #: PostgreSQL keeps NaN and NULL apart in floating-point columns.
-    nan_distinct_from_null = True
+    #: PostgreSQL keeps NaN and NULL apart; timestamps are microseconds and text cannot
+    #: hold NUL (such values are refused, never changed).
+    capabilities = BackendCapabilities(timestamp_unit="us", nul_in_text=False, max_columns=MAX_COLUMNS)
 
     def __init__(self, settings: Any, *, timeout: int | None = 30, target: Target | None = None) -> None:
         self.settings = settings
@@ -434,11 +412,7 @@ class PostgreSQLBackend:
         self.run(
             [
                 (f"CREATE SCHEMA {q}", []),
-                (
-                    f"CREATE TABLE {q}.{quote_identifier(SCHEMA_TABLE)} (table_name text PRIMARY KEY, "
-                    "arrow_schema bytea NOT NULL, columns text NOT NULL)",
-                    [],
-                ),
+                (schema_book(schema).create_sql(), []),
             ],
             what=f"Creating schema {schema}",
         )
@@ -482,7 +456,9 @@ class PostgreSQLBackend:
     def check_table(self, name: str, columns: Sequence[str]) -> None:
         if len(name.encode()) > MAX_IDENTIFIER_BYTES:
             raise StorageError(f"Table name '{name}' is longer than PostgreSQL's {MAX_IDENTIFIER_BYTES} bytes.")
-        check_column_names(name, columns, engine="PostgreSQL", max_columns=MAX_COLUMNS, case_insensitive=False)
+        check_column_names(
+            name, columns, engine="PostgreSQL", max_columns=self.capabilities.max_columns, case_insensitive=False
+        )
 
     def health_check(self) -> HealthReport:
         details: dict[str, Any] = dict(self.target.public())

@@ -6,9 +6,8 @@ natively are stored as text/integers (:mod:`mdm_plugin_sqlite.codec`) and cast b
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,30 +17,38 @@ import pyarrow as pa
 
 from mdm_core.errors import StorageError
 from mdm_core.storage import (
+    BackendCapabilities,
     BaseStore,
     HealthReport,
     StoreRef,
-    check_column_names,
     check_extension_schema,
     check_filter,
     project_schema,
     quote_identifier,
     schema_without,
 )
+from mdm_core.storage_kit import (
+    RESERVED_TABLES,
+    FileStoreBackend,
+    IngestStream,
+    PositionalParams,
+    SchemaBook,
+    TableStore,
+    limit_sql,
+    where_sql,
+)
 from mdm_plugin_sqlite.codec import decode_batch, encode_column, text_storage_type
 
 DB_FILE = "dataset.sqlite"
-SCHEMA_TABLE = "_mdm_schema"
 #: Tables stored as a view of their base joined by rowid to a side table of the added
 #: columns (see :meth:`SQLiteStore.write_extension`).
 EXTENSIONS_TABLE = "_mdm_extensions"
 SIDE_PREFIX = "_mdm_ext_"
-INTERNAL_TABLES = {SCHEMA_TABLE, EXTENSIONS_TABLE, "_metadata", "_columns", "_statistics"}
+BOOK = SchemaBook()
 
 _DECLARED = {pa.int64(): "INTEGER", pa.float64(): "REAL", pa.string(): "TEXT", pa.binary(): "BLOB"}
 _SENTINEL = {pa.int64(): "CAST(0 AS INTEGER)", pa.float64(): "CAST(0.5 AS REAL)",
              pa.string(): "CAST('' AS TEXT)", pa.binary(): "CAST(x'' AS BLOB)"}
-
 
 #: SQLITE_MAX_COLUMN of the SQLite the ADBC driver bundles: columns per table or view.
 MAX_COLUMNS = 2000
@@ -51,7 +58,7 @@ def db_path(ref: StoreRef) -> Path:
     return ref.folder / DB_FILE
 
 
-class SQLiteStore(BaseStore):
+class SQLiteStore(BaseStore, TableStore):
     """An open SQLite dataset database (one ADBC connection, autocommit, explicit BEGIN).
 
     ``building`` is for a new database nobody else sees yet (:meth:`SQLiteBackend.create_store`):
@@ -59,8 +66,12 @@ class SQLiteStore(BaseStore):
     the cost of bulk writes; :meth:`SQLiteBackend.move_store` then switches the file to
     the configured ``journal_mode`` and makes it durable. ROLLBACK still works."""
 
+    reserved_names = RESERVED_TABLES | {EXTENSIONS_TABLE}
+    reserved_prefixes = ("sqlite_", SIDE_PREFIX)
+
     def __init__(self, path: Path, settings: Any, *, read_only: bool = False, building: bool = False) -> None:
         self.path = path
+        self.label = path.name
         self.read_only = read_only
         uri = f"file:{path}?mode=ro" if read_only else str(path)
         try:
@@ -84,10 +95,7 @@ class SQLiteStore(BaseStore):
             for pragma in pragmas:
                 cur.execute(pragma)
             if not read_only:
-                cur.execute(
-                    f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} "
-                    "(table_name TEXT PRIMARY KEY, arrow_schema BLOB NOT NULL)"
-                )
+                cur.execute(BOOK.create_sql())
                 cur.execute(
                     f"CREATE TABLE IF NOT EXISTS {EXTENSIONS_TABLE} "
                     "(table_name TEXT PRIMARY KEY, base TEXT NOT NULL, side TEXT NOT NULL)"
@@ -103,7 +111,7 @@ class SQLiteStore(BaseStore):
         rows = self._query(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
-        return [r[0] for r in rows if r[0] not in INTERNAL_TABLES and not r[0].startswith(SIDE_PREFIX)]
+        return self.user_tables([r[0] for r in rows])
 
     def _extensions(self) -> dict[str, tuple[str, str]]:
         """``{table: (base, side table)}`` of the tables stored as extensions."""
@@ -117,11 +125,10 @@ class SQLiteStore(BaseStore):
             raise StorageError(f"Cannot {action} table '{name}': {', '.join(dependents)} extend(s) it; drop those first.")
 
     def table_schema(self, name: str) -> pa.Schema:
-        rows = self._query(f"SELECT arrow_schema FROM {SCHEMA_TABLE} WHERE table_name = ?", [name])
+        rows = self._query(BOOK.select_sql(), [name])
         if rows:
-            return pa.ipc.read_schema(pa.py_buffer(rows[0][0]))
-        if name not in self.list_tables():
-            raise StorageError(f"Table '{name}' does not exist in {self.path.name}.")
+            return BOOK.schema(rows[0][0])
+        self.require(name)
         return self._inferred_schema(name)
 
     def _inferred_schema(self, name: str) -> pa.Schema:
@@ -141,20 +148,13 @@ class SQLiteStore(BaseStore):
         return pa.schema(fields)
 
     def row_count(self, name: str) -> int:
-        self._require(name)
+        self.require(name)
         stored = self._extensions().get(name, (None, name))[1]  # an extension has its base's rows
         return int(self._query(f"SELECT COUNT(*) FROM {quote_identifier(stored)}")[0][0])
 
-    def _require(self, name: str) -> None:
-        if name not in self.list_tables():
-            raise StorageError(f"Table '{name}' does not exist in {self.path.name}.")
-
     # -- writing -----------------------------------------------------------------------
     def _check_writable(self, name: str, replace: bool) -> None:
-        if self.read_only:
-            raise StorageError(f"{self.path.name} is open read-only.")
-        if name in INTERNAL_TABLES or name.startswith(("sqlite_", SIDE_PREFIX)):
-            raise StorageError(f"Table name '{name}' is reserved.")
+        self.check_writable(name)
         if not replace and name in self.list_tables():
             raise StorageError(f"Table '{name}' already exists.")
         if replace:
@@ -164,7 +164,7 @@ class SQLiteStore(BaseStore):
         self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], *, replace: bool = False
     ) -> int:
         self._check_writable(name, replace)
-        check_table_columns(name, schema.names)
+        SQLiteBackend.check_table(name, schema.names)
         with self._transaction(f"Writing table '{name}'") as cur:
             self._drop(cur, name)
             written = self._ingest(cur, name, schema, batches, schema.names)
@@ -180,7 +180,7 @@ class SQLiteStore(BaseStore):
         self._check_writable(name, replace)
         base_schema = self.table_schema(base)
         check_extension_schema(name, base, base_schema, schema)
-        check_table_columns(name, schema.names)
+        SQLiteBackend.check_table(name, schema.names)
         added = pa.schema(list(schema)[len(base_schema) :])
         if not len(added) or base in self._extensions() or not self._dense_rowids(base):
             return self.write_table(name, schema, batches, replace=replace)
@@ -206,8 +206,7 @@ class SQLiteStore(BaseStore):
         return written
 
     def drop_columns(self, name: str, columns: Sequence[str]) -> None:
-        if self.read_only:
-            raise StorageError(f"{self.path.name} is open read-only.")
+        self.check_writable()
         self._check_not_extended(name, "drop columns of")
         kept = schema_without(name, self.table_schema(name), columns)
         extension = self._extensions().get(name)
@@ -222,14 +221,13 @@ class SQLiteStore(BaseStore):
             self._record_schema(cur, name, kept)
 
     def drop_table(self, name: str) -> None:
-        if self.read_only:
-            raise StorageError(f"{self.path.name} is open read-only.")
+        self.check_writable()
         self._check_not_extended(name, "drop")
         with self._transaction(f"Dropping table '{name}'") as cur:
             self._drop(cur, name)
 
     def rename_table(self, old: str, new: str) -> None:
-        self._require(old)
+        self.require(old)
         self._check_writable(new, replace=True)
         if old == new:
             return
@@ -249,7 +247,7 @@ class SQLiteStore(BaseStore):
             else:  # SQLite rewrites the views of extensions that name it
                 cur.execute(f"ALTER TABLE {quote_identifier(old)} RENAME TO {quote_identifier(new)}")
                 cur.execute(f"UPDATE {EXTENSIONS_TABLE} SET base = ? WHERE base = ?", [new, old])
-            cur.execute(f"UPDATE {SCHEMA_TABLE} SET table_name = ? WHERE table_name = ?", [new, old])
+            cur.execute(*BOOK.rename(old, new))
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[Any]:
@@ -274,7 +272,7 @@ class SQLiteStore(BaseStore):
             cur.execute(f"DELETE FROM {EXTENSIONS_TABLE} WHERE table_name = ?", [name])
         else:
             cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
-        cur.execute(f"DELETE FROM {SCHEMA_TABLE} WHERE table_name = ?", [name])
+        cur.execute(*BOOK.delete(name))
 
     def _ingest(self, cur: Any, table: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch], names: list[str]) -> int:
         """Create ``table`` for ``schema`` and bulk-insert ``batches``; rows written. An
@@ -284,42 +282,23 @@ class SQLiteStore(BaseStore):
         columns = ", ".join(
             f"{quote_identifier(f.name)} {_DECLARED[t]}" for f, t in zip(schema, storage_types, strict=True)
         )
-        written = 0
-        failure: list[BaseException] = []
 
-        def encoded() -> Iterator[pa.RecordBatch]:
-            nonlocal written
-            try:
-                for batch in batches:
-                    if batch.schema.names != names:
-                        raise StorageError(f"Batch columns {batch.schema.names} do not match table '{table}'.")
-                    arrays = [encode_column(batch.column(i), f.type) for i, f in enumerate(schema)]
-                    written += batch.num_rows
-                    yield pa.RecordBatch.from_arrays(arrays, schema=storage_schema)
-            except BaseException as exc:
-                # ADBC wraps errors raised by the stream; remember the original to re-raise it.
-                failure.append(exc)
-                raise
+        def encode(batch: pa.RecordBatch, _first: int) -> pa.RecordBatch:
+            arrays = [encode_column(batch.column(i), f.type) for i, f in enumerate(schema)]
+            return pa.RecordBatch.from_arrays(arrays, schema=storage_schema)
 
+        stream = IngestStream(table, names, batches, encode)
         quoted = quote_identifier(table)
         cur.execute(f"CREATE TABLE {quoted} ({columns})" if columns else f"CREATE TABLE {quoted} (_mdm_empty INTEGER)")
-        try:
+        with stream.unwrapped():
             if len(schema):
-                cur.adbc_ingest(table, pa.RecordBatchReader.from_batches(storage_schema, encoded()), mode="append")
+                cur.adbc_ingest(table, stream.reader(storage_schema), mode="append")
             else:
-                for _ in encoded():
-                    pass
-        except BaseException:
-            if failure:
-                raise failure[0] from None
-            raise
-        return written
+                stream.drain()
+        return stream.rows
 
     def _record_schema(self, cur: Any, name: str, schema: pa.Schema) -> None:
-        cur.execute(
-            f"INSERT OR REPLACE INTO {SCHEMA_TABLE} (table_name, arrow_schema) VALUES (?, ?)",
-            [name, schema.serialize().to_pybytes()],
-        )
+        cur.execute(*BOOK.put(name, schema))
 
     def _dense_rowids(self, table: str) -> bool:
         """Whether the rowids of ``table`` are exactly 1..row count (rows never deleted)."""
@@ -336,7 +315,7 @@ class SQLiteStore(BaseStore):
         limit: int | None = None,
         batch_size: int = 50_000,
     ) -> pa.RecordBatchReader:
-        self._require(name)
+        self.require(name)
         check_filter(where)
         schema = project_schema(name, self.table_schema(name), columns)
         if len(schema) == 0:
@@ -358,30 +337,17 @@ class SQLiteStore(BaseStore):
                 return ("b." if column in base_names else "s.") + quote_identifier(column)
 
         select_list = ", ".join(ref(f.name) for f in schema)
+        params = PositionalParams(_bindable)
         sql = f"SELECT {select_list} FROM {source}"
-        params: list[Any] = []
-        clauses = []
-        for column, op, value in where:
-            if column not in self.table_schema(name).names:
-                raise StorageError(f"Table '{name}' has no column {column!r}.")
-            if op in ("is null", "is not null"):
-                clauses.append(f"{ref(column)} {op.upper()}")
-            else:
-                clauses.append(f"{ref(column)} {op} ?")
-                params.append(_bindable(value))
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += f" ORDER BY {order}"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
+        sql += where_sql(name, where, self.table_schema(name).names, params, ref=ref)
+        sql += f" ORDER BY {order}" + limit_sql(limit, params)
         # ADBC infers each column's type from the first batch; a typed sentinel row first
         # makes that inference exact even when a column starts with NULLs.
         sentinel = ", ".join(_SENTINEL[t] for t in storage_types)
         sql = f"SELECT {sentinel} UNION ALL SELECT * FROM ({sql})"
         cur = self._con.cursor()
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(int(batch_size))})
-        cur.execute(sql, params or None)
+        cur.execute(sql, params.values or None)
         source = cur.fetch_record_batch()
 
         def batches() -> Iterator[pa.RecordBatch]:
@@ -414,66 +380,28 @@ class SQLiteStore(BaseStore):
             con.close()
 
 
-class SQLiteBackend:
+class SQLiteBackend(FileStoreBackend):
     """The ``sqlite`` backend: stores are ``<dataset folder>/dataset.sqlite``."""
 
     name = "sqlite"
-    #: SQLite itself turns a floating-point NaN into NULL on storage, so NaN cannot be
-    #: told apart from NULL after a round trip (conformance capability).
-    nan_distinct_from_null = False
-    #: SQLite stores a REAL -0.0 as 0 (capability).
-    signed_zero_preserved = False
+    engine = "SQLite"
+    file_name = DB_FILE
+    sidecars = ("-wal", "-shm", "-journal")
+    #: SQLite itself turns a floating-point NaN into NULL and stores a REAL -0.0 as 0;
+    #: timestamps are stored as text, so every unit is kept.
+    capabilities = BackendCapabilities(nan_distinct_from_null=False, signed_zero_preserved=False, max_columns=MAX_COLUMNS)
 
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
+    def open_file(self, path: Path, *, read_only: bool, building: bool) -> SQLiteStore:
+        return SQLiteStore(path, self.settings, read_only=read_only, building=building)
 
-    def create_store(self, ref: StoreRef) -> SQLiteStore:
-        path = db_path(ref)
-        if path.exists():
-            raise StorageError(f"SQLite database {path} already exists.")
-        ref.folder.mkdir(parents=True, exist_ok=True)
-        return SQLiteStore(path, self.settings, building=True)
-
-    def open_store(self, ref: StoreRef, *, read_only: bool = False) -> SQLiteStore:
-        path = db_path(ref)
-        if not path.is_file():
-            raise StorageError(f"SQLite database {path} does not exist.")
-        return SQLiteStore(path, self.settings, read_only=read_only)
-
-    def store_exists(self, ref: StoreRef) -> bool:
-        return db_path(ref).is_file()
-
-    def drop_store(self, ref: StoreRef) -> None:
-        path = db_path(ref)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-    def move_store(self, src: StoreRef, dst: StoreRef) -> None:
-        source, target = db_path(src), db_path(dst)
-        if target.exists():
-            raise StorageError(f"SQLite database {target} already exists.")
-        con = sqlite3.connect(source)
+    def prepare_move(self, path: Path) -> None:
+        con = sqlite3.connect(path)
         try:
             # A store fresh from create_store gets its configured journal mode here.
             con.execute(f"PRAGMA journal_mode={_word(self.settings.journal_mode)}")
             con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             con.close()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{source}{suffix}").unlink(missing_ok=True)
-
-    def describe(self, ref: StoreRef) -> dict[str, Any]:
-        path = db_path(ref)
-        return {"file": DB_FILE, "size_bytes": path.stat().st_size if path.exists() else None}
-
-    def at(self, location: Mapping[str, Any]) -> SQLiteBackend:
-        """Stores live in dataset folders: every location is reached the same way."""
-        return self
-
-    def check_table(self, name: str, columns: Sequence[str]) -> None:
-        check_table_columns(name, columns)
 
     def health_check(self) -> HealthReport:
         con = sqlite3.connect(":memory:")
@@ -509,6 +437,3 @@ def _view_sql(name: str, base: str, side: str, schema: pa.Schema, base_names: Se
         f"JOIN {quote_identifier(side)} AS s ON s.rowid = b.rowid"
     )
 
-
-def check_table_columns(name: str, columns: Sequence[str]) -> None:
-    check_column_names(name, columns, engine="SQLite", max_columns=MAX_COLUMNS, case_insensitive=True)
