@@ -147,35 +147,79 @@ def test_both_engines_fit_and_transform_extremes(home, tmp_path, engine):
     assert info.table("data").row_count == 12
 
 
-def test_a_column_whose_statistics_fail_is_skipped_with_a_warning(home, tmp_path):
-    """Forcing text to be numeric: that column gets no features, the others do, and the
-    warning names the column."""
+MAGIC = -777.25  # a value the patched conversion below refuses
+
+
+@pytest.fixture
+def refusing_conversion(monkeypatch):
+    """Numeric statistics fail on any column holding :data:`MAGIC` (stands for a value
+    no conversion handles), in the fit and in the transform."""
+    from mdm_core.features import profile
+    from mdm_core.features.fitting import to_float_array
+
+    def convert(column):
+        values = to_float_array(column)
+        if (values == MAGIC).any():
+            raise ValueError("value out of this world")
+        return values
+
+    monkeypatch.setattr(profile, "to_float_array", convert)
+
+
+def _two_columns(path):
+    path.write_text("code,amount\n" + "".join(f"{MAGIC if i == 7 else i},{i * i}\n" for i in range(30)))
+    return path
+
+
+def test_a_column_whose_statistics_fail_is_skipped_with_a_warning(home, tmp_path, refusing_conversion):
+    """That column gets no features, the others do, and the warning names the column."""
     from structlog.testing import capture_logs
 
-    path = tmp_path / "f.csv"
-    path.write_text("code,amount\n" + "".join(f"x{i},{i * i}\n" for i in range(30)))
     client = MDMClient()
     with capture_logs() as logs:
-        info = client.register_dataset("f", path, column_types={"code": "numeric"})
+        info = client.register_dataset("f", _two_columns(tmp_path / "f.csv"))
     warnings = [e for e in logs if e["log_level"] == "warning"]
-    assert any(e.get("column") == "code" for e in warnings), warnings
+    assert any(e.get("column") == "code" and "out of this world" in e["error"] for e in warnings), warnings
     names = client.load_arrow("f", "data_features").column_names
     assert not [n for n in names if n.startswith("code__")]
     assert [n for n in names if n.startswith("amount__")]
     assert info.table("data").row_count == 30
 
 
-def test_without_skip_on_error_the_failure_names_the_column(home, tmp_path, monkeypatch):
+def test_without_skip_on_error_the_failure_names_the_column(home, tmp_path, monkeypatch, refusing_conversion):
     from mdm_core.errors import MDMError
 
     monkeypatch.setenv("MDM_FEATURE_ENGINEERING_SKIP_ON_ERROR", "false")
-    path = tmp_path / "f.csv"
-    path.write_text("code,amount\n" + "".join(f"x{i},{i * i}\n" for i in range(30)))
     client = MDMClient()
     assert client.settings.feature_engineering.skip_on_error is False
-    with pytest.raises(MDMError, match="column 'code'"):
-        client.register_dataset("f", path, column_types={"code": "numeric"})
+    with pytest.raises(MDMError, match="column 'code' failed: ValueError: value out of this world"):
+        client.register_dataset("f", _two_columns(tmp_path / "f.csv"))
     assert client.list_datasets() == []
+
+
+def test_a_unit_failing_in_transform_loses_only_its_failing_outputs(home, tmp_path, monkeypatch):
+    """An op that computes only the outputs it is given: the one failing output is
+    skipped (warning naming it and its column), the unit's other outputs are kept."""
+    from mdm_plugin_features_new import engine as new_engine
+    from mdm_plugin_features_new import numeric
+    from structlog.testing import capture_logs
+
+    def failing(batch, unit):
+        if any(spec.name == "amount__is_outlier" for spec in unit.outputs):
+            raise ValueError("cannot flag")
+        return numeric.compute(batch, unit)
+
+    monkeypatch.setitem(new_engine.OPS, "numeric", failing)
+    path = tmp_path / "g.csv"
+    path.write_text("amount\n" + "".join(f"{v}\n" for v in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 500, 1000, 2] * 3))
+    client = MDMClient()
+    with capture_logs() as logs:
+        client.register_dataset("g", path)
+    names = client.load_arrow("g", "data_features").column_names
+    assert "amount__is_outlier" not in names
+    assert "amount__log1p" in names and "amount__bin_quantile" in names
+    warned = [e for e in logs if e["log_level"] == "warning"]
+    assert [(e["column"], e["columns"]) for e in warned] == [("amount", ["amount__is_outlier"])]
 
 
 def test_calendar_matches_arrow_over_the_nanosecond_range():
