@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from mdm_core.testing.distributions import install_distribution
+
 MAX_ERROR = 400
 
 
@@ -260,10 +262,7 @@ def _plugin_raising(tmp_path: Path, raise_line: str) -> dict:
         "def mdm_storage_backends():\n"
         "    return [Implementation(kind='storage', name='longerror', generation='new', factory=_factory)]\n"
     )
-    info = site / "mdm_longerror-0.1.dist-info"
-    info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mdm-longerror\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[mdm]\nmdm_longerror = mdm_longerror\n")
+    install_distribution(site, "mdm-longerror", "mdm_longerror = mdm_longerror")
     return {"PYTHONPATH": str(site)}
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from mdm_core.testing.distributions import install_distribution
+
 
 def test_register_info_list_remove(run_mdm, home, penguins):
     reg = run_mdm("dataset", "register", "Penguins-Kaggle", str(penguins), "--no-features",
@@ -92,10 +94,7 @@ def test_unexpected_failures_are_one_line_too(home, tmp_path):
         def mdm_storage_backends():
             return [Implementation(kind="storage", name="crashing", generation="new", factory=_factory)]
     '''))
-    info = site / "mdm_crashing-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mdm-crashing\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[mdm]\nmdm_crashing = mdm_crashing\n")
+    install_distribution(site, "mdm-crashing", "mdm_crashing = mdm_crashing")
     (tmp_path / "d.csv").write_text("a\n1\n")
     env = {**os.environ, "PYTHONPATH": str(site)}
     mdm = str(Path(sys.executable).with_name("mdm"))

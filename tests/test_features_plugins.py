@@ -15,15 +15,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
+from mdm_core.testing.distributions import install_distribution
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "docs" / "examples" / "mdm-example-features"
-
-
-def _dist(site: Path, dist: str, version: str, entry: str) -> None:
-    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[mdm]\n{entry}\n")
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +26,10 @@ def site(tmp_path_factory) -> Path:
     """A folder holding the example plugin (installed) and a plugin whose import fails."""
     site = tmp_path_factory.mktemp("site")
     shutil.copytree(EXAMPLE / "mdm_example_features", site / "mdm_example_features")
-    _dist(site, "mdm-example-features", "0.1.0", "example-features = mdm_example_features.plugin")
+    install_distribution(site, "mdm-example-features", "example-features = mdm_example_features.plugin")
     (site / "mdm_broken_features").mkdir()
     (site / "mdm_broken_features" / "__init__.py").write_text("raise ImportError('needs a missing library')\n")
-    _dist(site, "mdm-broken-features", "0.1.0", "broken-features = mdm_broken_features")
+    install_distribution(site, "mdm-broken-features", "broken-features = mdm_broken_features")
     return site
 
 

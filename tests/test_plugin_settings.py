@@ -10,11 +10,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import attrs
 import pytest
+
+from mdm_core.testing.distributions import install_plugin_module
 
 MDM = str(Path(sys.executable).with_name("mdm"))
 
@@ -60,21 +61,10 @@ KEY = "database.mystore.flush_interval_ms"
 ENV = "MDM_DATABASE_MYSTORE_FLUSH_INTERVAL_MS"
 
 
-def _distribution(root: Path, dist: str, module: str, source: str) -> Path:
-    """A real installed distribution: module + dist-info with an ``mdm`` entry point."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{dist.replace('-', '_')}-0.1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text(f"[mdm]\n{module} = {module}\n")
-    return root
-
-
 @pytest.fixture
 def mystore(home, tmp_path):
     """Run ``mdm`` with the mystore plugin installed: ``run(*args, **env)``."""
-    site = _distribution(tmp_path / "site", "mdm-mystore", "mdm_mystore", MYSTORE)
+    site = install_plugin_module(tmp_path / "site", "mdm-mystore", "mdm_mystore", MYSTORE)
     base = {k: v for k, v in os.environ.items() if not k.startswith("MDM_")}
     base.update(MDM_HOME_DIR=str(home), PYTHONPATH=str(site))
 
@@ -206,7 +196,7 @@ def test_a_broken_settings_class_fails_the_plugin_not_mdm(home, tmp_path, case):
         "    return [Implementation(kind='storage', name='broken', generation='new', factory=print,\n"
         f"                           settings_section={section!r}, settings_class=S)]\n"
     )
-    site = _distribution(tmp_path / "site", "mdm-broken-settings", "mdm_broken_settings", source)
+    site = install_plugin_module(tmp_path / "site", "mdm-broken-settings", "mdm_broken_settings", source)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MDM_")}
     env.update(MDM_HOME_DIR=str(home), PYTHONPATH=str(site))
     listing = subprocess.run([MDM, "plugins", "list", "--format", "json"], capture_output=True, text=True, env=env)

@@ -6,22 +6,15 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
+from mdm_core.testing.distributions import install_plugin_module
+
 
 def _fake_distribution(root: Path, dist: str, module: str, source: str) -> Path:
-    """A real installed distribution on a sys.path entry: module + dist-info with an
-    ``mdm`` entry point, found by importlib.metadata like any pip-installed package."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
-    (info / "entry_points.txt").write_text(f"[mdm]\n{module} = {module}\n")
-    return root
+    return install_plugin_module(root, dist, module, source, version="1.2.3")
 
 
 def _python(code: str, env: dict) -> subprocess.CompletedProcess:

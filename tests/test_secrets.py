@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from mdm_core.testing.distributions import install_distribution
+
 SECRET = "Zq7-S3cr3t-pw"
 SPACED = "se cr3t Zq7"
 
@@ -188,8 +190,5 @@ def _crashing_plugin(tmp_path: Path, message: str) -> dict:
         "def mdm_storage_backends():\n"
         "    return [Implementation(kind='storage', name='crashing', generation='new', factory=_factory)]\n"
     )
-    info = site / "mdm_crashing-0.1.dist-info"
-    info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mdm-crashing\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[mdm]\nmdm_crashing = mdm_crashing\n")
+    install_distribution(site, "mdm-crashing", "mdm_crashing = mdm_crashing")
     return {**os.environ, "PYTHONPATH": str(site)}
