@@ -57,16 +57,6 @@ class BackendCapabilities:
     max_columns: int | None = None
 
 
-def capabilities_of(backend: Any) -> BackendCapabilities:
-    """``backend.capabilities``; for a backend written before the record existed, the
-    defaults overridden by its boolean class attributes of the same names."""
-    declared = getattr(backend, "capabilities", None)
-    if isinstance(declared, BackendCapabilities):
-        return declared
-    legacy = {f.name: getattr(backend, f.name) for f in attrs.fields(BackendCapabilities) if hasattr(backend, f.name)}
-    return BackendCapabilities(**legacy)
-
-
 @runtime_checkable
 class Store(Protocol):
     """An open dataset store. Use as a context manager or call :meth:`close`."""

@@ -109,9 +109,9 @@ class StreamingFit:
 
 def as_stored(batch: pa.RecordBatch, backend: Any) -> pa.RecordBatch:
     """``batch`` as ``backend`` reads it back: NaN becomes null on a backend that cannot
-    keep them apart (its ``nan_distinct_from_null`` capability, see the conformance
-    checks), so a fit on written batches equals a fit on the stored table."""
-    if getattr(backend, "nan_distinct_from_null", True):
+    keep them apart (``backend.capabilities.nan_distinct_from_null``), so a fit on
+    written batches equals a fit on the stored table."""
+    if backend.capabilities.nan_distinct_from_null:
         return batch
     arrays = [
         pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column) if pa.types.is_floating(column.type) else column

@@ -112,17 +112,7 @@ class TableStore:
 
 
 class BackendBase:
-    """A backend's declared :class:`~mdm_core.storage.BackendCapabilities`.
-
-    The boolean attributes backends used to declare (``nan_distinct_from_null``,
-    ``signed_zero_preserved``) read from it, for callers not yet reading ``capabilities``."""
+    """A backend's declared :class:`~mdm_core.storage.BackendCapabilities` (the defaults:
+    the engine keeps everything Arrow can say)."""
 
     capabilities: ClassVar[BackendCapabilities] = BackendCapabilities()
-
-    @property
-    def nan_distinct_from_null(self) -> bool:
-        return self.capabilities.nan_distinct_from_null
-
-    @property
-    def signed_zero_preserved(self) -> bool:
-        return self.capabilities.signed_zero_preserved

@@ -35,7 +35,6 @@ from mdm_core.storage import (
     StorageBackend,
     Store,
     StoreRef,
-    capabilities_of,
 )
 from mdm_core.testing.data import (
     HOSTILE_NAMES,
@@ -51,7 +50,7 @@ CAPABILITIES = tuple(f.name for f in attrs.fields(BackendCapabilities))
 
 def capability(backend: Any, name: str) -> Any:
     """One field of the backend's declared :class:`BackendCapabilities`."""
-    return getattr(capabilities_of(backend), name)
+    return getattr(backend.capabilities, name)
 
 
 @attrs.define
@@ -188,7 +187,7 @@ def check_declared_capabilities(ctx: CheckContext) -> None:
     """What ``capabilities`` declares is what the store does: sub-microsecond timestamps
     and text with NUL round-trip exactly or are refused (never changed); a table of
     ``max_columns`` columns is accepted and one more refused."""
-    caps = capabilities_of(ctx.backend)
+    caps = ctx.backend.capabilities
     ns = pa.table({"t": pa.array([1_700_000_000_123_456_789, None], pa.timestamp("ns", tz="UTC"))})
     nul = pa.table({"s": pa.array(["a\x00b", None])})
     with ctx.new_store() as store:
