@@ -243,7 +243,8 @@ class BaseStore:
 def schema_without(name: str, schema: pa.Schema, columns: Sequence[str]) -> pa.Schema:
     """``schema`` of table ``name`` without ``columns``: StorageError naming unknown
     columns, or when none would be left (the shared checks of ``drop_columns``)."""
-    unknown = [c for c in columns if c not in schema.names]
+    present = set(schema.names)
+    unknown = [c for c in columns if c not in present]
     if unknown:
         raise StorageError(f"Table '{name}' has no column(s) {', '.join(map(repr, unknown))}.")
     dropped = set(columns)

@@ -56,3 +56,16 @@ def test_source_is_recorded_as_an_absolute_path(home, tmp_path, run_mdm):
     from mdm_core.datasets.client import MDMClient
 
     assert MDMClient().get_dataset_info("d").source == str((tmp_path / "sub" / "d.csv").resolve())
+
+
+def test_features_beyond_the_engine_limit_are_left_out_not_fatal(home, tmp_path, client):
+    rows = 40
+    header = ",".join(f"c{i}" for i in range(1_500))
+    body = "".join(",".join(str((r * 7 + i * 13) % 97 + r / 3) for i in range(1_500)) + "\n" for r in range(rows))
+    (tmp_path / "w.csv").write_text(header + "\n" + body)
+    info = client.register_dataset("w", tmp_path / "w.csv")  # SQLite: 2,000 columns per table
+    features = info.table("data_features")
+    assert 1_500 < len(features.columns) <= 2_000
+    frame = client.load_dataset("w", table="data_features")
+    assert frame.shape == (rows, len(features.columns))
+    assert frame["c1499"].tolist() == client.load_dataset("w")["c1499"].tolist()

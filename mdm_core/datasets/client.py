@@ -148,8 +148,9 @@ class MDMClient:
         normalized = normalize_name(name)
         with dataset_lock(self.catalog.root, normalized, "regenerate features"):
             info = self.get_dataset_info(normalized)
+            max_columns = self._backend(info).capabilities.max_columns
             with self.open_store(normalized, read_only=False) as store:
-                tables = generate_features(store, info, self.settings, engine_name=engine)
+                tables = generate_features(store, info, self.settings, engine_name=engine, max_columns=max_columns)
             info.tables = [t for t in info.tables if t.kind != "features"] + list(tables)
             self.catalog.save(info)
         return info

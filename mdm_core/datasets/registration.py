@@ -132,7 +132,10 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
                 info = _describe(name, request, discovered, results, main_table, target, overrides, problem_type, backend_name)
                 if tap is not None:
                     fitted = tap.finish()
-                    feature_tables = generate_features(store, info, settings, fitted=fitted, train_batches=tap.kept)
+                    feature_tables = generate_features(
+                        store, info, settings, fitted=fitted, train_batches=tap.kept,
+                        max_columns=backend.capabilities.max_columns,
+                    )
                     info.tables.extend(feature_tables)
         except BaseException:
             if tap is not None:

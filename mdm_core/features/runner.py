@@ -70,14 +70,16 @@ def generate_features(
     engine_name: str | None = None,
     fitted: Fitted | None = None,
     train_batches: list[pa.RecordBatch] | None = None,
+    max_columns: int | None = None,
 ) -> list[TableInfo]:
     """Write ``<table>_features`` for every featurised table of ``info`` into ``store``
     (an open :class:`mdm_core.storage.Store`) and return their TableInfo records
     (``kind='features'``), in the order of ``info.tables``; records the engine that ran in
     ``info.feature_engine``. ``fitted`` is an engine already fitted on the training table
     (registration fits while it writes the table; see :mod:`mdm_core.features.fit`), and
-    ``train_batches`` that table's full content when the caller still holds it. See the
-    module docstring."""
+    ``train_batches`` that table's full content when the caller still holds it.
+    ``max_columns`` is the store's limit per table: features beyond it are left out with
+    a warning (the first ones in order are kept). See the module docstring."""
     fe = settings.feature_engineering
     batch_size = settings.performance.batch_size
     tables = featurised_tables(info)
@@ -102,6 +104,7 @@ def generate_features(
         skip_on_error=fe.skip_on_error,
     )
     custom = CustomStage(active)
+    state, custom = _fit_width(state, custom, schemas, max_columns)
 
     while True:
         try:
@@ -125,6 +128,30 @@ def generate_features(
     info.feature_engine = choice.name
     log.info("features written", dataset=info.name, tables=[r.name for r in results], features=len(kept.names) + len(custom.fields))
     return results
+
+
+def _fit_width(
+    state: FittedFeatures, custom: CustomStage, schemas: dict[str, pa.Schema], max_columns: int | None
+) -> tuple[FittedFeatures, CustomStage]:
+    """``state`` (and ``custom``) narrowed so that the widest feature table fits in
+    ``max_columns``: engine features are kept in order, then whole custom producers."""
+    if max_columns is None or not schemas:
+        return state, custom
+    base = max(len(schema) for schema in schemas.values())
+    wanted = len(state.names) + len(custom.fields)
+    room = max_columns - base
+    if base + wanted <= max_columns:
+        return state, custom
+    log.warning("too many features for the backend; the last ones are left out", columns=base, features=wanted,
+                kept=max(room, 0), max_columns=max_columns)
+    state = state.without(state.names[max(room, 0):])
+    room -= len(state.names)
+    kept = []
+    for item in custom.active:
+        if len(item.outputs) <= room:
+            kept.append(item)
+            room -= len(item.outputs)
+    return state, CustomStage(kept)
 
 
 def _head(store: Any, table: str, batches: list[pa.RecordBatch] | None) -> pa.Table:
