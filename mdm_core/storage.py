@@ -280,6 +280,18 @@ def project_schema(table: str, full: pa.Schema, columns: Sequence[str] | None) -
     return pa.schema([full.field(c) for c in columns])
 
 
+def head_rows(batches: Iterable[pa.RecordBatch], rows: int, schema: pa.Schema | None = None) -> pa.Table:
+    """The first ``rows`` rows of a batch stream, reading no further than needed."""
+    taken: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        taken.append(batch)
+        held += batch.num_rows
+        if held >= rows:
+            break
+    return pa.Table.from_batches(taken, schema=schema).slice(0, rows)
+
+
 def rebatch(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
     """Yield batches of exactly ``size`` rows (the last may be shorter) from any stream."""
     pending: list[pa.RecordBatch] = []

@@ -49,6 +49,7 @@ from mdm_core.features.naming import NameRegistry
 from mdm_core.features.pipeline import advancing, ahead
 from mdm_core.logging import get_logger
 from mdm_core.progress import row_progress
+from mdm_core.storage import head_rows
 
 log = get_logger(__name__)
 
@@ -159,13 +160,7 @@ def _head(store: Any, table: str, batches: list[pa.RecordBatch] | None) -> pa.Ta
     the store gives it back) when given, else read (a read costs time per column)."""
     if not batches:
         return store.read_table(table, limit=HEAD_ROWS, batch_size=HEAD_ROWS).read_all()
-    taken, rows = [], 0
-    for batch in batches:
-        taken.append(batch)
-        rows += batch.num_rows
-        if rows >= HEAD_ROWS:
-            break
-    return pa.Table.from_batches(taken).slice(0, HEAD_ROWS)
+    return head_rows(batches, HEAD_ROWS)
 
 
 def training_context(info: DatasetInfo, head: pa.Table | None) -> FitContext:

@@ -22,6 +22,7 @@ from mdm_core.features.custom_stage import CustomStage, prepare
 from mdm_core.features.discovery import custom_producers, engine_offers
 from mdm_core.features.engine import FitContext, SourceColumn
 from mdm_core.features.naming import NameRegistry
+from mdm_core.storage import head_rows
 
 
 @attrs.frozen
@@ -70,13 +71,7 @@ def file_sample(path: Path, rows: int) -> tuple[pa.Table, dict[str, str]]:
         import pyarrow.csv as pacsv
 
         reader = pacsv.open_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
-        batches, held = [], 0
-        for batch in reader:
-            batches.append(batch)
-            held += batch.num_rows
-            if held >= rows:
-                break
-        table = pa.Table.from_batches(batches, schema=reader.schema).slice(0, rows)
+        table = head_rows(reader, rows, reader.schema)
     return table, {name: detect_kind(name, table.column(name)) for name in table.column_names}
 
 
