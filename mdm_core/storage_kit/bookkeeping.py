@@ -3,6 +3,7 @@ not take. Also :class:`BackendBase`, the backend's declared capabilities."""
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -76,7 +77,7 @@ class SchemaBook:
         return pa.ipc.read_schema(pa.py_buffer(blob))
 
 
-class TableStore:
+class TableStore(abc.ABC):
     """Checks shared by stores: reserved names, read-only stores, missing tables.
 
     A subclass sets ``label`` (how messages name the store, e.g. ``dataset.sqlite`` or
@@ -88,8 +89,9 @@ class TableStore:
     reserved_names: ClassVar[frozenset[str]] = RESERVED_TABLES
     reserved_prefixes: ClassVar[tuple[str, ...]] = ()
 
-    def list_tables(self) -> list[str]:  # provided by the store
-        raise NotImplementedError
+    @abc.abstractmethod
+    def list_tables(self) -> list[str]:
+        """The store's user tables (the store implements it)."""
 
     def is_reserved(self, name: str) -> bool:
         return name in self.reserved_names or name.startswith(self.reserved_prefixes)

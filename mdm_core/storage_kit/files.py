@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ from mdm_core.storage import Store, StoreRef, check_column_names
 from mdm_core.storage_kit.bookkeeping import BackendBase
 
 
-class FileStoreBackend(BackendBase):
+class FileStoreBackend(BackendBase, abc.ABC):
     """A backend keeping each store in one database file in the dataset folder.
 
     A subclass names the ``engine`` (for messages), the ``file_name``, the ``sidecars``
@@ -30,10 +31,10 @@ class FileStoreBackend(BackendBase):
         self.settings = settings
 
     # -- what the engine provides ---------------------------------------------------------
+    @abc.abstractmethod
     def open_file(self, path: Path, *, read_only: bool, building: bool) -> Store:
         """Open the store in ``path``; ``building``: a new file only its creator sees yet
         (see :meth:`mdm_core.storage.StorageBackend.create_store`)."""
-        raise NotImplementedError
 
     def check_closed(self, path: Path) -> None:
         """StorageError if ``path`` cannot be dropped or moved now."""
