@@ -30,10 +30,11 @@ class Catalog:
     def folder(self, name: str) -> Path:
         return self.root / normalize_name(name)
 
-    def store_ref(self, info: DatasetInfo) -> StoreRef:
-        """Where ``info``'s store lives: its folder, and the engine-side key recorded at
-        registration (schema suffix for server engines)."""
-        return StoreRef(info.store.get("key", info.name), self.folder(info.name))
+    def store_ref(self, info: DatasetInfo, folder: Path | None = None) -> StoreRef:
+        """Where ``info``'s store lives: its folder (or ``folder``, where a journal moved
+        it), and the engine-side key recorded at registration (schema suffix for server
+        engines)."""
+        return StoreRef(info.store.get("key", info.name), folder or self.folder(info.name))
 
     def exists(self, name: str) -> bool:
         return (self.folder(name) / METADATA_FILE).is_file()

@@ -101,8 +101,7 @@ class MDMClient:
     # -- reading -----------------------------------------------------------------------
     def open_store(self, name: str, *, read_only: bool = True) -> Store:
         """The dataset's store, open (close it, or use ``with``)."""
-        info = self.get_dataset_info(name)
-        return self._backend(info).open_store(self.catalog.store_ref(info), read_only=read_only)
+        return self._open(self.get_dataset_info(name), read_only=read_only)
 
     def iter_batches(
         self,
@@ -116,7 +115,7 @@ class MDMClient:
         info = self.get_dataset_info(name)
         table_name = table or info.default_table
         info.table(table_name)
-        with self.open_store(name) as store:
+        with self._open(info) as store:
             reader = store.read_table(
                 table_name, columns=columns, limit=limit,
                 batch_size=batch_size or self.settings.performance.batch_size,
@@ -127,7 +126,7 @@ class MDMClient:
         info = self.get_dataset_info(name)
         table_name = table or info.default_table
         info.table(table_name)
-        with self.open_store(name) as store:
+        with self._open(info) as store:
             return store.read_table(table_name, columns=columns, limit=limit).read_all()
 
     def load_dataset(
@@ -149,7 +148,7 @@ class MDMClient:
         with dataset_lock(self.catalog.root, normalized, "regenerate features"):
             info = self.get_dataset_info(normalized)
             max_columns = self._backend(info).capabilities.max_columns
-            with self.open_store(normalized, read_only=False) as store:
+            with self._open(info, read_only=False) as store:
                 tables = generate_features(store, info, self.settings, engine_name=engine, max_columns=max_columns)
             info.tables = [t for t in info.tables if t.kind != "features"] + list(tables)
             self.catalog.save(info)
@@ -157,6 +156,9 @@ class MDMClient:
 
     def table_info(self, name: str, table: str) -> TableInfo:
         return self.catalog.load(name).table(table)
+
+    def _open(self, info: DatasetInfo, *, read_only: bool = True) -> Store:
+        return self._backend(info).open_store(self.catalog.store_ref(info), read_only=read_only)
 
     def _backend(self, info: DatasetInfo) -> StorageBackend:
         """The backend reaching ``info``'s store where it was registered."""

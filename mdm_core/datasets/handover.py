@@ -90,7 +90,7 @@ def _finish_registration(catalog: Catalog, operation: Operation) -> None:
     replaced = operation.file(REPLACED_DIR)
     if (replaced / METADATA_FILE).is_file():
         old = catalog.load(operation.name, replaced)
-        _backend_of(catalog.settings, old).drop_store(StoreRef(old.store.get("key", old.name), replaced))
+        _backend_of(catalog.settings, old).drop_store(catalog.store_ref(old, replaced))
     journal.discard(operation.folder)
 
 
@@ -145,7 +145,7 @@ def remove_dataset(catalog: Catalog, info: DatasetInfo) -> None:
     removed = operation.file(REMOVED_DIR)
     os.replace(catalog.folder(info.name), removed)
     try:
-        backend.drop_store(StoreRef(catalog.store_ref(info).key, removed))
+        backend.drop_store(catalog.store_ref(info, removed))
     except BaseException:
         os.replace(removed, catalog.folder(info.name))
         journal.discard(operation.folder)
@@ -157,7 +157,7 @@ def _recover_removal(catalog: Catalog, operation: Operation) -> None:
     removed = operation.file(REMOVED_DIR)
     if (removed / METADATA_FILE).is_file():
         info = catalog.load(operation.name, removed)
-        _backend_of(catalog.settings, info).drop_store(StoreRef(catalog.store_ref(info).key, removed))
+        _backend_of(catalog.settings, info).drop_store(catalog.store_ref(info, removed))
         log.warning("finished a removal that was interrupted", dataset=operation.name)
     journal.discard(operation.folder)
 
