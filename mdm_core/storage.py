@@ -316,21 +316,6 @@ def _combine(parts: list[pa.RecordBatch]) -> pa.RecordBatch:
     return pa.Table.from_batches(parts).combine_chunks().to_batches()[0]
 
 
-def get_backend(name: str, settings: Any) -> StorageBackend:
-    """Build the backend called ``name``, chosen by the flags among installed plugins."""
-    from mdm_core.flags import choose
-    from mdm_core.plugins import get_plugin_manager
-
-    offered = get_plugin_manager().implementations("storage")
-    return choose("storage", name, offered, settings.flags).winner.factory(settings)
-
-
-def backend_at(name: str, location: Mapping[str, Any], settings: Any) -> StorageBackend:
-    """The backend ``name`` reaching the stores recorded at ``location`` (see
-    :meth:`StorageBackend.at`): how every existing dataset is opened."""
-    return get_backend(name, settings).at(location)
-
-
 def check_column_names(
     table: str, columns: Sequence[str], *, engine: str, max_columns: int | None, case_insensitive: bool
 ) -> None:

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from mdm_plugin_postgresql.settings import PostgreSQLSettings
 
+from mdm_core.backends import get_backend
 from mdm_core.config.composed import DatabaseSettings, Settings
-from mdm_core.storage import checksum_batches, get_backend
+from mdm_core.storage import checksum_batches
 from mdm_core.testing.checks import CheckContext
 from mdm_core.testing.data import (
     assert_tables_equal,

@@ -41,7 +41,7 @@ def _as_read(path) -> pa.Table:
 
 
 def _expected(client: MDMClient, backend: str, table: pa.Table) -> pa.Table:
-    from mdm_core.storage import get_backend
+    from mdm_core.backends import get_backend
 
     engine = get_backend(backend, client.settings)
     if not capability(engine, "nan_distinct_from_null"):

@@ -13,8 +13,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
+from mdm_core.datasets.feature_stage import feature_job, record_features
 from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo
 from mdm_core.errors import MDMError
+from mdm_core.features.runner import generate_features
 
 PENGUINS_DATA = "legacy-mdm-1.0.6/data/penguins"
 PENGUIN_KINDS = {"id": "id", "species": "categorical", "island": "categorical", "sex": "categorical", "year": "numeric"}
@@ -35,7 +37,8 @@ def _settings(home, *, engine="new", batch_size=50_000, cache_mb=256, compat=Fal
 
 
 def _store(settings, folder):
-    from mdm_core.storage import StoreRef, get_backend
+    from mdm_core.backends import get_backend
+    from mdm_core.storage import StoreRef
 
     return get_backend("sqlite", settings).create_store(StoreRef("ds", folder))
 
@@ -75,13 +78,12 @@ def flights_tables(flights_csv):
 
 
 def _generate(home, tmp_path, tables, kinds, target, sub="ds", **kw):
-    from mdm_core.features.runner import generate_features
-
+    """Features through the dataset hand-over; the feature TableInfo records written."""
     settings = _settings(home, **kw)
     store = _store(settings, tmp_path / sub)
     info = _load(store, tables, kinds, target)
-    result = generate_features(store, info, settings)
-    return store, info, result
+    record_features(info, generate_features(store, feature_job(info), settings))
+    return store, info, [t for t in info.tables if t.kind == "features"]
 
 
 def _frame(store, name):
@@ -232,29 +234,26 @@ def test_failing_custom_feature_is_fatal_without_skip_on_error(home, tmp_path, p
 
 
 def test_failure_leaves_previous_feature_tables_intact(home, tmp_path, penguin_tables):
-    from mdm_core.features.runner import generate_features
-
     settings = _settings(home, skip_on_error=False)
     store = _store(settings, tmp_path / "ds")
     info = _load(store, penguin_tables, PENGUIN_KINDS, "species")
-    generate_features(store, info, settings)
+    generate_features(store, feature_job(info), settings)
     before = store.checksum("train_features")
     _write_custom_file(home, "penguins", FAILING)
     with pytest.raises(MDMError):
-        generate_features(store, info, settings)
+        generate_features(store, feature_job(info), settings)
     assert store.checksum("train_features") == before
     assert sorted(store.list_tables()) == ["sample_submission", "test", "test_features", "train", "train_features"]
 
 
 def test_unknown_engine_is_a_clear_error(home, tmp_path, penguin_tables):
     from mdm_core.errors import PluginError
-    from mdm_core.features.runner import generate_features
 
     settings = _settings(home)
     store = _store(settings, tmp_path / "ds")
     info = _load(store, penguin_tables, PENGUIN_KINDS, "species")
     with pytest.raises(PluginError, match="'turbo' is not installed"):
-        generate_features(store, info, settings, engine_name="turbo")
+        generate_features(store, feature_job(info), settings, engine_name="turbo")
 
 
 def test_engine_unit_failing_on_a_late_test_batch_is_skipped_everywhere(home, tmp_path, flights_tables, monkeypatch):

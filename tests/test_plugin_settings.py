@@ -104,7 +104,7 @@ def test_third_party_section_default_yaml_and_env(mystore, home):
 
 
 def test_the_factory_reads_its_section_from_the_settings(mystore, home):
-    code = ("from mdm_core.config import load_settings\nfrom mdm_core.storage import get_backend\n"
+    code = ("from mdm_core.config import load_settings\nfrom mdm_core.backends import get_backend\n"
             "s = load_settings().settings\nprint(get_backend('mystore', s).flush_interval_ms, "
             "s.database.mystore.compress, s.database.sqlite.journal_mode)")
     (home / "mdm.yaml").write_text("database:\n  mystore:\n    compress: yes\n")

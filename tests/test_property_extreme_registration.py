@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mdm_core.backends import get_backend
 from mdm_core.datasets.client import MDMClient
 from mdm_core.datasets.readers import SourceReader
-from mdm_core.storage import get_backend
 from mdm_core.testing.checks import capability
 from mdm_core.testing.data import assert_tables_equal, nan_to_null, unsign_zeros
 

@@ -43,8 +43,9 @@ def tables(draw, name=NAME):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(table=tables(), batch=st.integers(1, 7))
 def test_store_round_trip(tmp_path_factory, table, batch):
+    from mdm_core.backends import get_backend
     from mdm_core.config import load_settings
-    from mdm_core.storage import StoreRef, get_backend
+    from mdm_core.storage import StoreRef
 
     folder = tmp_path_factory.mktemp("rt")
     settings = load_settings(folder).settings

@@ -136,7 +136,7 @@ def test_(path: Path | None, rows: int, dataset: str, fmt: str) -> None:
 
     from mdm_core.config import load_settings
     from mdm_core.features.discovery import plugin_custom_features
-    from mdm_core.features.selftest import file_sample, run_checks, synthetic_sample
+    from mdm_core.features.selftest import check_components, file_sample, synthetic_sample
 
     settings = load_settings().settings
     if path is not None:
@@ -144,7 +144,7 @@ def test_(path: Path | None, rows: int, dataset: str, fmt: str) -> None:
     else:
         inputs = sorted({c for _, f in plugin_custom_features().features for c in f.input_columns})
         sample, kinds = synthetic_sample(rows, inputs)
-    results = run_checks(settings, sample, kinds, dataset)
+    results = check_components(settings, sample, kinds, dataset)
     failed = [r for r in results if r.status == "failed"]
     if fmt == "json":
         emit_json({"rows": sample.num_rows, "results": [attrs.asdict(r) for r in results], "failed": len(failed)})

@@ -28,8 +28,8 @@ def test(backend_name: str | None, fmt: str) -> None:
     """Check that a storage backend stores and serves data correctly."""
     from pathlib import Path
 
+    from mdm_core.backends import get_backend
     from mdm_core.config import load_settings
-    from mdm_core.storage import get_backend
     from mdm_core.testing.checks import run_checks
 
     settings = load_settings().settings

@@ -27,7 +27,6 @@ class DatabaseSettings:
 @attrs.frozen
 class PerformanceSettings:
     batch_size: int = 10000
-    max_workers: int = 2
     #: MB of memory MDM may use to keep a table between passes (the training table while
     #: generating features) instead of reading it again; 0 turns this off.
     memory_cache_mb: int = 256
@@ -150,16 +149,8 @@ class FeatureEngineeringSettings:
 
 
 @attrs.frozen
-class ExportSettings:
-    default_format: str = "csv"
-    compression: str | None = None
-    include_index: bool = False
-
-
-@attrs.frozen
 class PathsSettings:
     datasets_path: str = "datasets/"
-    configs_path: str = "config/datasets/"
     logs_path: str = "logs/"
     custom_features_path: str = "config/custom_features/"
 
@@ -174,7 +165,6 @@ class Settings:
     performance: PerformanceSettings = attrs.Factory(PerformanceSettings)
     logging: LoggingSettings = attrs.Factory(LoggingSettings)
     feature_engineering: FeatureEngineeringSettings = attrs.Factory(FeatureEngineeringSettings)
-    export: ExportSettings = attrs.Factory(ExportSettings)
     paths: PathsSettings = attrs.Factory(PathsSettings)
     flags: Flags = attrs.Factory(Flags)
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import structlog
 
+from mdm_core.backends import get_backend
 from mdm_core.config import load_settings
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.catalog import Catalog
@@ -18,7 +19,7 @@ from mdm_core.datasets.locks import dataset_lock
 from mdm_core.datasets.models import DatasetInfo, TableInfo, normalize_name
 from mdm_core.datasets.registration import RegistrationRequest, register
 from mdm_core.logging import configure_logging
-from mdm_core.storage import StorageBackend, Store, get_backend
+from mdm_core.storage import StorageBackend, Store
 
 
 class MDMClient:
@@ -142,6 +143,7 @@ class MDMClient:
 
     def regenerate_features(self, name: str, engine: str | None = None) -> DatasetInfo:
         """Rebuild every ``<table>_features`` table with the winning (or named) engine."""
+        from mdm_core.datasets.feature_stage import feature_job, record_features
         from mdm_core.features.runner import generate_features
 
         normalized = normalize_name(name)
@@ -149,8 +151,8 @@ class MDMClient:
             info = self.get_dataset_info(normalized)
             max_columns = self._backend(info).capabilities.max_columns
             with self._open(info, read_only=False) as store:
-                tables = generate_features(store, info, self.settings, engine_name=engine, max_columns=max_columns)
-            info.tables = [t for t in info.tables if t.kind != "features"] + list(tables)
+                result = generate_features(store, feature_job(info), self.settings, engine_name=engine, max_columns=max_columns)
+            record_features(info, result)
             self.catalog.save(info)
         return info
 

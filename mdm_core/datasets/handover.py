@@ -32,6 +32,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from mdm_core.backends import backend_at
 from mdm_core.config.settings import Settings
 from mdm_core.datasets import journal
 from mdm_core.datasets.catalog import METADATA_FILE, Catalog
@@ -40,7 +41,7 @@ from mdm_core.datasets.locks import try_dataset_lock
 from mdm_core.datasets.models import DatasetInfo
 from mdm_core.errors import MDMError
 from mdm_core.logging import get_logger
-from mdm_core.storage import StorageBackend, StoreRef, backend_at
+from mdm_core.storage import StorageBackend, StoreRef
 
 log = get_logger(__name__)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import attrs
 import pyarrow as pa
 
+from mdm_core.backends import get_backend
 from mdm_core.config.settings import Settings
 from mdm_core.datasets import journal
 from mdm_core.datasets.catalog import Catalog
@@ -30,6 +31,7 @@ from mdm_core.datasets.detection import (
     parse_type_overrides,
 )
 from mdm_core.datasets.discovery import Discovered, SourceTable, discover
+from mdm_core.datasets.feature_stage import TrainingFitTap, feature_job, record_features
 from mdm_core.datasets.handover import (
     abandon_registration,
     commit_registration,
@@ -44,12 +46,11 @@ from mdm_core.datasets.models import (
     normalize_problem_type,
 )
 from mdm_core.datasets.readers import SourceReader
-from mdm_core.datasets.training_fit import TrainingFitTap
 from mdm_core.errors import DatasetError, StorageError
 from mdm_core.features.runner import generate_features
 from mdm_core.logging import get_logger
 from mdm_core.progress import RowProgress, row_progress
-from mdm_core.storage import Store, get_backend
+from mdm_core.storage import Store
 
 log = get_logger(__name__)
 
@@ -79,6 +80,25 @@ class _IngestResult:
     table: TableInfo
     sample: pa.Table
     target_stats: TargetStats | None
+
+
+@attrs.define
+class _MainDetection:
+    """Column kinds and ID columns of the main table, detected once from its sample when
+    the sample is complete (the fit starts then) and reused for the metadata."""
+
+    request_ids: tuple[str, ...]
+    target: str | None
+    overrides: dict[str, str]
+    tap: TrainingFitTap | None
+    id_columns: list[str] = attrs.Factory(list)
+    kinds: dict[str, str] = attrs.Factory(dict)
+
+    def __call__(self, sample: pa.Table) -> None:
+        self.id_columns = id_columns_of(self.request_ids, sample, self.target, self.overrides)
+        self.kinds = column_kinds(sample, self.id_columns, self.overrides)
+        if self.tap is not None:
+            self.tap.start(self.kinds, self.id_columns)
 
 
 def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
@@ -120,23 +140,24 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
         operation.location = backend.describe(operation.stage_ref)
         operation.save()
         features = request.generate_features and settings.feature_engineering.enabled
-        tap = TrainingFitTap(settings, main_table, target, request.id_columns, overrides, backend) if features else None
+        tap = TrainingFitTap(settings, main_table, target, backend) if features else None
+        main = _MainDetection(request.id_columns, target, overrides, tap)
         store_created = False
         try:
             with backend.create_store(operation.stage_ref) as store:
                 store_created = True
                 results = {
-                    t.name: _ingest(store, t, readers[t.name], *((target, tap) if t.name == main_table else (None, None)))
+                    t.name: _ingest(store, t, readers[t.name], *((target, tap, main) if t.name == main_table else (None, None, None)))
                     for t in discovered.tables
                 }
-                info = _describe(name, request, discovered, results, main_table, target, overrides, problem_type, backend_name)
+                info = _describe(name, request, discovered, results, main_table, main, problem_type, backend_name)
                 if tap is not None:
                     fitted = tap.finish()
-                    feature_tables = generate_features(
-                        store, info, settings, fitted=fitted, train_batches=tap.kept,
+                    result = generate_features(
+                        store, feature_job(info, tap.context), settings, fitted=fitted, train_batches=tap.kept,
                         max_columns=backend.capabilities.max_columns,
                     )
-                    info.tables.extend(feature_tables)
+                    record_features(info, result)
         except BaseException:
             if tap is not None:
                 tap.cancel()
@@ -176,13 +197,15 @@ def _require_column(label: str, column: str | None, table: str, columns: Sequenc
 
 
 def _ingest(
-    store: Store, source: SourceTable, reader: SourceReader, target: str | None, tap: TrainingFitTap | None = None
+    store: Store, source: SourceTable, reader: SourceReader, target: str | None,
+    tap: TrainingFitTap | None = None, detect: _MainDetection | None = None,
 ) -> _IngestResult:
-    """Stream one file into table ``source.name`` (every batch also goes to ``tap``); on a
-    late type surprise in a CSV, widen that column and write the table again."""
+    """Stream one file into table ``source.name`` (every batch also goes to ``tap``, and
+    ``detect`` gets the sample once it is complete); on a late type surprise in a CSV,
+    widen that column and write the table again."""
     while True:
         try:
-            return _ingest_once(store, source, reader.open(), target, tap)
+            return _ingest_once(store, source, reader.open(), target, tap, detect)
         except pa.ArrowInvalid as exc:
             if tap is not None:
                 tap.reset()
@@ -193,16 +216,21 @@ def _ingest(
 
 
 def _ingest_once(
-    store: Store, source: SourceTable, stream: pa.RecordBatchReader, target: str | None, tap: TrainingFitTap | None
+    store: Store, source: SourceTable, stream: pa.RecordBatchReader, target: str | None,
+    tap: TrainingFitTap | None, detect: _MainDetection | None,
 ) -> _IngestResult:
     """One pass: write every batch, keeping a sample for detection and target statistics."""
     sample: list[pa.RecordBatch] = []
     sampled = 0
+    detected = False
     stats = TargetStats() if target else None
     target_index = stream.schema.get_field_index(target) if target else -1
 
+    def sample_table() -> pa.Table:
+        return pa.Table.from_batches(sample, schema=stream.schema)
+
     def batches(progress: RowProgress) -> Iterator[pa.RecordBatch]:
-        nonlocal sampled
+        nonlocal sampled, detected
         for batch in stream:
             if sampled < SAMPLE_ROWS:
                 sample.append(batch.slice(0, SAMPLE_ROWS - sampled))
@@ -211,15 +239,18 @@ def _ingest_once(
                 stats.update(batch.column(target_index))
             if tap is not None:
                 tap.feed(batch)
-                if sampled >= SAMPLE_ROWS:
-                    tap.sample_complete()
+            if detect is not None and not detected and sampled >= SAMPLE_ROWS:
+                detect(sample_table())
+                detected = True
             progress.advance(batch.num_rows)
             yield batch
 
     with row_progress(f"{source.name} <- {source.path.name}") as progress:
         rows = store.write_table(source.name, stream.schema, batches(progress), replace=True)
+    if detect is not None and not detected:
+        detect(sample_table())
     table = TableInfo(name=source.name, kind="data", row_count=rows, source=source.path.name)
-    return _IngestResult(table, pa.Table.from_batches(sample, schema=stream.schema), stats)
+    return _IngestResult(table, sample_table(), stats)
 
 
 def _describe(
@@ -228,19 +259,19 @@ def _describe(
     discovered: Discovered,
     results: dict[str, _IngestResult],
     main_table: str,
-    target: str | None,
-    overrides: dict[str, str],
+    detected: _MainDetection,
     problem_type: str | None,
     backend_name: str,
 ) -> DatasetInfo:
+    overrides, target = detected.overrides, detected.target
     all_columns = {c for r in results.values() for c in r.sample.column_names}
     unknown = [c for c in overrides if c not in all_columns]
     if unknown:
         raise DatasetError(f"--type names unknown column(s): {', '.join(map(repr, unknown))}.")
     main = results[main_table]
-    id_columns = id_columns_of(request.id_columns, main.sample, target, overrides)
-    for result in results.values():
-        kinds = column_kinds(result.sample, id_columns, overrides)
+    id_columns = detected.id_columns
+    for table_name, result in results.items():
+        kinds = detected.kinds if table_name == main_table else column_kinds(result.sample, id_columns, overrides)
         for column in result.sample.column_names:
             arrow_type = str(result.sample.schema.field(column).type)
             result.table.columns.append(ColumnInfo(column, kinds[column], arrow_type))

@@ -2,10 +2,10 @@
 
 :func:`fit_batches` fits on batches the caller reads (the stored table); :class:`StreamingFit`
 fits while the caller streams the table in for another purpose (registration writing it),
-so the source is read once and the fit runs on a second core. Both give a :class:`Fitted`, which
-:func:`mdm_core.features.runner.generate_features` takes; the fitted state is the same
-either way, because engines are independent of batch boundaries and the batches hold the
-values the store gives back (see :func:`as_stored`).
+so the source is read once and the fit runs on a second core. Both give an
+:class:`EngineFit`, which :func:`mdm_core.features.runner.generate_features` takes; the
+fitted state is the same either way, because engines are independent of batch boundaries
+and the caller feeds the values the store gives back (``StorageBackend.as_stored``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 
 import attrs
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mdm_core.features.discovery import select_engine
 from mdm_core.features.engine import FitContext, FittedFeatures
@@ -30,7 +29,7 @@ _END = object()
 
 
 @attrs.frozen
-class Fitted:
+class EngineFit:
     """An engine, why it was chosen, and its state fitted on the training table."""
 
     choice: Choice
@@ -39,12 +38,12 @@ class Fitted:
 
 
 def fit_batches(batches: Iterator[pa.RecordBatch], context: FitContext, settings: Any,
-                engine_name: str | None = None) -> Fitted:
+                engine_name: str | None = None) -> EngineFit:
     """Fit on ``batches`` of ``context.table`` (pulled on a worker while the engine fits)."""
     choice, engine = select_engine(settings, engine_name)
     with row_progress(f"Fitting features on {context.table}", context.row_count) as bar:
         state = engine.fit(advancing(prefetched(batches), bar), context)
-    return Fitted(choice, engine, state)
+    return EngineFit(choice, engine, state)
 
 
 class _Cancelled(Exception):
@@ -92,29 +91,16 @@ class StreamingFit:
     def feed(self, batch: pa.RecordBatch) -> None:
         self._put(batch)
 
-    def finish(self) -> Fitted:
+    def finish(self) -> EngineFit:
         """Wait for the fit over everything fed; its result, or its error raised."""
         self._put(_END)
         self._worker.join()
         status, value = self._result[0]
         if status == "error":
             raise value
-        return Fitted(self.choice, self.engine, value)
+        return EngineFit(self.choice, self.engine, value)
 
     def cancel(self) -> None:
         self._stop.set()
         self._put(_END)
         self._worker.join()
-
-
-def as_stored(batch: pa.RecordBatch, backend: Any) -> pa.RecordBatch:
-    """``batch`` as ``backend`` reads it back: NaN becomes null on a backend that cannot
-    keep them apart (``backend.capabilities.nan_distinct_from_null``), so a fit on
-    written batches equals a fit on the stored table."""
-    if backend.capabilities.nan_distinct_from_null:
-        return batch
-    arrays = [
-        pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column) if pa.types.is_floating(column.type) else column
-        for column in batch.columns
-    ]
-    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)

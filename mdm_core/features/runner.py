@@ -1,11 +1,12 @@
-"""Writing ``<table>_features`` for a dataset: the entry point registration calls.
+"""Writing ``<table>_features`` tables: the feature stage registration hands its tables to.
 
-:func:`generate_features` fits the chosen engine on the training table (``train`` or
-``data``), then writes, for every data table except ``sample_submission`` (a submission
-template with only id and target columns, nothing to featurise), the table
-``<table>_features``: the original columns followed by the engine's feature columns and
-the custom features, exactly one row per source row, in source order. Every table gets
-the same feature columns (the training table also keeps its target column).
+:func:`generate_features` takes a :class:`FeatureJob` (the training table as the engine
+sees it and the tables to featurise), fits the chosen engine on the training table, then
+writes for every table of the job ``<table>_features``: the original columns followed by
+the engine's feature columns and the custom features, exactly one row per source row, in
+source order. Every table gets the same feature columns (the training table also keeps
+its target column). It knows nothing of dataset metadata: it returns
+:class:`FeatureResult` and the caller records it.
 
 Steps, each streamed in ``performance.batch_size`` batches (the training table is read
 from the store once and replayed from memory when it fits in
@@ -31,10 +32,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo
 from mdm_core.errors import MDMError
 from mdm_core.features.custom_stage import CustomStage, prepare
 from mdm_core.features.discovery import custom_producers
@@ -42,9 +43,8 @@ from mdm_core.features.engine import (
     FeatureComputationError,
     FitContext,
     FittedFeatures,
-    SourceColumn,
 )
-from mdm_core.features.fit import Fitted, fit_batches
+from mdm_core.features.fit import EngineFit, fit_batches
 from mdm_core.features.naming import NameRegistry
 from mdm_core.features.pipeline import advancing, ahead
 from mdm_core.logging import get_logger
@@ -55,50 +55,74 @@ log = get_logger(__name__)
 
 HEAD_ROWS = 1000
 TMP_SUFFIX = "__tmp"
-SKIPPED_TABLES = ("sample_submission",)
 
 
-def featurised_tables(info: DatasetInfo) -> list[TableInfo]:
-    """The data tables that get a ``_features`` table."""
-    return [t for t in info.data_tables if t.name not in SKIPPED_TABLES]
+@attrs.frozen
+class FeatureJob:
+    """What the feature stage is handed: the dataset's name, the training table as the
+    engine sees it (``train``: its columns with their kinds, target, ID columns, row count
+    and, when the caller holds them, its first :data:`HEAD_ROWS` rows), and the tables to
+    featurise with their row counts, in order (the training table among them)."""
+
+    dataset: str
+    train: FitContext
+    tables: dict[str, int]
+
+
+@attrs.frozen
+class FeatureTable:
+    """A written ``<source>_features`` table: the source's columns followed by
+    ``features``."""
+
+    name: str
+    source: str
+    row_count: int
+    features: tuple[pa.Field, ...]
+
+
+@attrs.frozen
+class FeatureResult:
+    """The engine that ran and the feature tables written, in the job's table order."""
+
+    engine: str
+    tables: list[FeatureTable]
 
 
 def generate_features(
     store: Any,
-    info: DatasetInfo,
+    job: FeatureJob,
     settings: Any,
     *,
     engine_name: str | None = None,
-    fitted: Fitted | None = None,
+    fitted: EngineFit | None = None,
     train_batches: list[pa.RecordBatch] | None = None,
     max_columns: int | None = None,
-) -> list[TableInfo]:
-    """Write ``<table>_features`` for every featurised table of ``info`` into ``store``
-    (an open :class:`mdm_core.storage.Store`) and return their TableInfo records
-    (``kind='features'``), in the order of ``info.tables``; records the engine that ran in
-    ``info.feature_engine``. ``fitted`` is an engine already fitted on the training table
-    (registration fits while it writes the table; see :mod:`mdm_core.features.fit`), and
-    ``train_batches`` that table's full content when the caller still holds it.
-    ``max_columns`` is the store's limit per table: features beyond it are left out with
-    a warning (the first ones in order are kept). See the module docstring."""
+) -> FeatureResult:
+    """Write ``<table>_features`` for every table of ``job`` into ``store`` (an open
+    :class:`mdm_core.storage.Store`). ``fitted`` is an engine already fitted on the
+    training table (registration fits while it writes the table; see
+    :mod:`mdm_core.features.fit`), and ``train_batches`` that table's full content as
+    stored when the caller still holds it. ``max_columns`` is the store's limit per
+    table: features beyond it are left out with a warning (the first ones in order are
+    kept). See the module docstring."""
     fe = settings.feature_engineering
     batch_size = settings.performance.batch_size
-    tables = featurised_tables(info)
-    train = info.default_table
+    tables = job.tables
+    train = job.train.table
     train_source = TableSource(store, train, batch_size, settings.performance.memory_cache_mb * 2**20, train_batches)
-    head = _head(store, train, train_batches)
+    head = job.train.head if job.train.head is not None else _head(store, train, train_batches)
     if fitted is None:
-        context = training_context(info, head)
+        context = attrs.evolve(job.train, head=head)
         fitted = fit_batches(train_source.batches(), context, settings, engine_name)
     choice, engine, state = fitted.choice, fitted.engine, fitted.state
-    log.info("generating features", dataset=info.name, engine=choice.name, plugin=choice.plugin, reason=choice.reason)
+    log.info("generating features", dataset=job.dataset, engine=choice.name, plugin=choice.plugin, reason=choice.reason)
 
-    schemas = {t.name: store.table_schema(t.name) for t in tables}
+    schemas = {name: store.table_schema(name) for name in tables}
     originals = {n for s in schemas.values() for n in s.names}
     names = NameRegistry(originals, fe.skip_list)
     state = _named(state, names)
     active = prepare(
-        custom_producers(settings, info.name),
+        custom_producers(settings, job.dataset),
         {name: schema.names for name, schema in schemas.items()},
         head,
         names,
@@ -124,11 +148,11 @@ def generate_features(
             raise
 
     for table in tables:
-        store.rename_table(table.name + "_features" + TMP_SUFFIX, table.name + "_features")
-    results = [_table_info(t, schemas[t.name], written[t.name], kept, custom) for t in tables]
-    info.feature_engine = choice.name
-    log.info("features written", dataset=info.name, tables=[r.name for r in results], features=len(kept.names) + len(custom.fields))
-    return results
+        store.rename_table(table + "_features" + TMP_SUFFIX, table + "_features")
+    features = (*kept.schema(), *custom.fields)
+    results = [FeatureTable(t + "_features", t, written[t], features) for t in tables]
+    log.info("features written", dataset=job.dataset, tables=[r.name for r in results], features=len(features))
+    return FeatureResult(choice.name, results)
 
 
 def _fit_width(
@@ -161,19 +185,6 @@ def _head(store: Any, table: str, batches: list[pa.RecordBatch] | None) -> pa.Ta
     if not batches:
         return store.read_table(table, limit=HEAD_ROWS, batch_size=HEAD_ROWS).read_all()
     return head_rows(batches, HEAD_ROWS)
-
-
-def training_context(info: DatasetInfo, head: pa.Table | None) -> FitContext:
-    """What the engine is told about ``info``'s training table before it streams."""
-    train_info = info.table(info.default_table)
-    return FitContext(
-        table=train_info.name,
-        columns=tuple(SourceColumn(c.name, c.type) for c in train_info.columns),
-        target_column=info.target_column,
-        id_columns=tuple(info.id_columns),
-        head=head,
-        row_count=train_info.row_count,
-    )
 
 
 class TableSource:
@@ -270,7 +281,7 @@ class _ConstantTracker:
 
 def _write_all(
     store: Any,
-    tables: list[TableInfo],
+    tables: dict[str, int],
     schemas: dict[str, pa.Schema],
     batch_size: int,
     engine: Any,
@@ -291,17 +302,17 @@ def _write_all(
     if drop_constant and state.units and train.cached:
         state, train_features = _without_constants(engine, state, train)
         drop_constant = False
-    for table in sorted(tables, key=lambda t: t.name != train.table):
-        is_train = table.name == train.table
-        source = schemas[table.name]
+    for table in sorted(tables, key=lambda t: t != train.table):
+        is_train = table == train.table
+        source = schemas[table]
         tracker = _ConstantTracker(state.names) if drop_constant and is_train else None
-        reads = train if is_train else TableSource(store, table.name, batch_size, 0)
-        tmp = table.name + "_features" + TMP_SUFFIX
+        reads = train if is_train else TableSource(store, table, batch_size, 0)
+        tmp = table + "_features" + TMP_SUFFIX
         schema = pa.schema(list(source) + list(state.schema()) + custom.fields)
-        with row_progress(f"Features for {table.name}", table.row_count) as bar:
+        with row_progress(f"Features for {table}", tables[table]) as bar:
             ready = train_features if is_train else None
             stream = _feature_batches(advancing(reads.batches(), bar), schema, engine, state, custom, tracker, ready)
-            written[table.name] = store.write_extension(tmp, table.name, schema, stream, replace=True)
+            written[table] = store.write_extension(tmp, table, schema, stream, replace=True)
         if tracker is not None and (dropped := tracker.constant()):
             log.info("constant or all-null features dropped", count=len(dropped), features=dropped[:20])
             store.drop_columns(tmp, dropped)
@@ -375,17 +386,6 @@ def _feature_batches(
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _drop_tmp(store: Any, tables: list[TableInfo]) -> None:
+def _drop_tmp(store: Any, tables: dict[str, int]) -> None:
     for table in tables:
-        store.drop_table(table.name + "_features" + TMP_SUFFIX)
-
-
-def _table_info(table: TableInfo, source: pa.Schema, rows: int, state: FittedFeatures, custom: CustomStage) -> TableInfo:
-    kinds = table.column_types()
-    columns = [ColumnInfo(f.name, kinds.get(f.name, _kind(f.type)), str(f.type)) for f in source]
-    columns += [ColumnInfo(f.name, _kind(f.type), str(f.type)) for f in list(state.schema()) + custom.fields]
-    return TableInfo(name=table.name + "_features", kind="features", row_count=rows, columns=columns)
-
-
-def _kind(typ: pa.DataType) -> str:
-    return "categorical" if pa.types.is_string(typ) else "numeric"
+        store.drop_table(table + "_features" + TMP_SUFFIX)

@@ -5,7 +5,7 @@ the way registration does), or a built-in deterministic table with every column 
 and missing values, plus a column of integer-valued floats (1..2399) for each input column custom features
 declare.
 Each engine is fitted on the sample and applied to it in two batches; each custom feature
-is probed and computed. Results are :class:`CheckResult` rows: ``ok``, ``failed`` (with
+is probed and computed. Results are :class:`ComponentCheck` rows: ``ok``, ``failed`` (with
 the error) or ``not applicable`` (a custom feature whose inputs the sample lacks).
 """
 
@@ -26,7 +26,10 @@ from mdm_core.storage import head_rows
 
 
 @attrs.frozen
-class CheckResult:
+class ComponentCheck:
+    """How one feature engine or custom feature fared on the sample; ``columns`` is how
+    many feature columns it produced, ``error`` the reason when it failed."""
+
     component: str
     kind: str  # engine | custom feature
     source: str
@@ -75,9 +78,9 @@ def file_sample(path: Path, rows: int) -> tuple[pa.Table, dict[str, str]]:
     return table, {name: detect_kind(name, table.column(name)) for name in table.column_names}
 
 
-def run_checks(settings: Any, sample: pa.Table, kinds: dict[str, str], dataset: str = "selftest") -> list[CheckResult]:
+def check_components(settings: Any, sample: pa.Table, kinds: dict[str, str], dataset: str = "selftest") -> list[ComponentCheck]:
     """Check every engine and custom feature on ``sample`` (see module docstring)."""
-    results: list[CheckResult] = []
+    results: list[ComponentCheck] = []
     target = "target" if "target" in sample.column_names else None
     context = FitContext(
         table="sample",
@@ -99,20 +102,20 @@ def run_checks(settings: Any, sample: pa.Table, kinds: dict[str, str], dataset: 
                 raise ValueError("transform returned a different number of rows")
             if any(p.schema != state.schema() for p in parts):
                 raise ValueError("transform returned columns other than the fitted ones")
-            results.append(CheckResult(label, "engine", plugin, "ok", len(state.names)))
+            results.append(ComponentCheck(label, "engine", plugin, "ok", len(state.names)))
         except Exception as exc:  # report every engine failure, keep checking the others
-            results.append(CheckResult(label, "engine", plugin, "failed", error=f"{type(exc).__name__}: {exc}"))
+            results.append(ComponentCheck(label, "engine", plugin, "failed", error=f"{type(exc).__name__}: {exc}"))
     for producer in custom_producers(settings, dataset):
         names = NameRegistry(sample.column_names, ())
         try:
             active = prepare([producer], {"sample": sample.column_names}, sample, names, skip_on_error=False)
             if not active:
-                results.append(CheckResult(producer.name, "custom feature", producer.source, "not applicable"))
+                results.append(ComponentCheck(producer.name, "custom feature", producer.source, "not applicable"))
                 continue
             arrays = CustomStage(active).compute(sample.to_batches()[0] if sample.num_rows else sample)
-            results.append(CheckResult(producer.name, "custom feature", producer.source, "ok", len(arrays)))
+            results.append(ComponentCheck(producer.name, "custom feature", producer.source, "ok", len(arrays)))
         except Exception as exc:  # the user's code: report and go on
             cause = exc.__cause__ or exc
-            results.append(CheckResult(producer.name, "custom feature", producer.source, "failed",
+            results.append(ComponentCheck(producer.name, "custom feature", producer.source, "failed",
                                        error=f"{type(cause).__name__}: {cause}"))
     return results

@@ -118,3 +118,7 @@ class BackendBase:
     the engine keeps everything Arrow can say)."""
 
     capabilities: ClassVar[BackendCapabilities] = BackendCapabilities()
+
+    def as_stored(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The engine keeps every value: ``batch`` itself."""
+        return batch

@@ -37,7 +37,7 @@ from mdm_core.storage_kit import (
     limit_sql,
     where_sql,
 )
-from mdm_plugin_sqlite.codec import decode_batch, encode_column, text_storage_type
+from mdm_plugin_sqlite.codec import as_stored, decode_batch, encode_column, text_storage_type
 
 DB_FILE = "dataset.sqlite"
 #: Tables stored as a view of their base joined by rowid to a side table of the added
@@ -390,6 +390,9 @@ class SQLiteBackend(FileStoreBackend):
     #: SQLite itself turns a floating-point NaN into NULL and stores a REAL -0.0 as 0;
     #: timestamps are stored as text, so every unit is kept.
     capabilities = BackendCapabilities(nan_distinct_from_null=False, signed_zero_preserved=False, max_columns=MAX_COLUMNS)
+
+    def as_stored(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        return as_stored(batch)
 
     def open_file(self, path: Path, *, read_only: bool, building: bool) -> SQLiteStore:
         return SQLiteStore(path, self.settings, read_only=read_only, building=building)

@@ -90,3 +90,16 @@ def decode_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     """Cast a storage batch whose columns match ``schema`` positionally back to ``schema``."""
     arrays = [decode_column(batch.column(i), field.type) for i, field in enumerate(schema)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def as_stored(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` as SQLite gives it back: a floating-point NaN reads back as NULL, -0.0
+    as 0.0."""
+    return pa.RecordBatch.from_arrays([_stored_float(c) for c in batch.columns], schema=batch.schema)
+
+
+def _stored_float(column: pa.Array) -> pa.Array:
+    if not pa.types.is_floating(column.type):
+        return column
+    column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+    return pc.if_else(pc.equal(column, 0), pa.scalar(0.0, column.type), column)
