@@ -9,14 +9,14 @@ messages on the command line and every log record (terminal and ``logging.file``
   password MDM has been told about (:func:`remember`), wherever it appears;
 - :func:`mask_setting` shows one setting: keys naming a password are hidden entirely.
 
-Settings loading calls :func:`remember_settings`, so a password set in ``mdm.yaml`` or in
+Settings loading remembers the value of every setting declared secret (a password, or
+the password inside a DSN), so a password set in ``mdm.yaml`` or in
 ``MDM_DATABASE_POSTGRESQL_PASSWORD``/``MDM_DATABASE_POSTGRESQL_DSN`` is masked even where
 it shows up outside a connection string (a driver's error message, for example).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from typing import Any
@@ -74,16 +74,6 @@ def dsn_password(dsn: str | None) -> str | None:
             value = re.sub(r"\\(.)", r"\1", value[1:-1])
         return value
     return None
-
-
-def remember_settings(settings: Any) -> None:
-    """Remember the PostgreSQL password of ``settings`` (field or DSN) and ``PGPASSWORD``."""
-    postgresql = getattr(getattr(settings, "database", None), "postgresql", None)
-    if postgresql is not None:
-        remember(getattr(postgresql, "password", None))
-        dsn = getattr(postgresql, "dsn", None)
-        remember(dsn_password(dsn))
-    remember(os.environ.get("PGPASSWORD"))
 
 
 def mask(text: Any) -> str:

@@ -33,7 +33,6 @@ from mdm_core.secrets import (
     mask_setting,
     masked_repr,
     remember,
-    remember_settings,
     secret_repr,
 )
 
@@ -234,7 +233,6 @@ def build_settings(home: Path, values: dict, sources: dict[str, str], model: Set
         set_dotted(clean, dotted, value)
     clean["home"] = str(home)
     settings = converter.structure(clean, model.settings_class)
-    remember_settings(settings)
     return settings
 
 

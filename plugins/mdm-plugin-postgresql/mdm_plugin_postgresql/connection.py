@@ -8,6 +8,7 @@ scrubs a password from any text before it reaches a message or a log.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ import attrs
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from mdm_core.errors import StorageError
-from mdm_core.secrets import mask, masked_repr, secret_repr
+from mdm_core.secrets import mask, masked_repr, remember, secret_repr
 
 #: What a store's location records of its server (never the password).
 PUBLIC_KEYS = ("host", "port", "dbname", "user")
@@ -33,6 +34,7 @@ class Target:
 
     @classmethod
     def from_settings(cls, settings: Any, *, timeout: int | None = None) -> Target:
+        remember(os.environ.get("PGPASSWORD"))  # libpq may send it: masked in its messages too
         try:
             params: dict[str, Any] = dict(conninfo_to_dict(settings.dsn)) if settings.dsn else {}
         except Exception as exc:
