@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo
-from mdm_core.features.engine import FitContext, SourceColumn
+from mdm_core.features.contract import FitContext, SourceColumn
 from mdm_core.features.fit import EngineFit, StreamingFit
 from mdm_core.features.runner import HEAD_ROWS, FeatureJob, FeatureResult
 from mdm_core.storage import StorageBackend

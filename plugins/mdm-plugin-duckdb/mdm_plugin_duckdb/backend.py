@@ -17,27 +17,27 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-
-from mdm_core.errors import StorageError
-from mdm_core.storage import (
-    BackendCapabilities,
-    BaseStore,
-    HealthReport,
-    StoreRef,
-    check_filter,
-    project_schema,
-    quote_identifier,
-    schema_without,
-)
-from mdm_core.storage_kit import (
+from mdm_storagekit import (
     SCHEMA_TABLE,
+    BaseStore,
     FileStoreBackend,
     IngestStream,
     PositionalParams,
     SchemaBook,
     TableStore,
+    check_filter,
     limit_sql,
+    project_schema,
+    schema_without,
     where_sql,
+)
+
+from mdm_core.errors import StorageError
+from mdm_core.storage import (
+    BackendCapabilities,
+    HealthReport,
+    StoreRef,
+    quote_identifier,
 )
 from mdm_plugin_duckdb import database
 from mdm_plugin_duckdb.arrow_types import (

@@ -23,29 +23,29 @@ import attrs
 import numpy as np
 import psycopg
 import pyarrow as pa
+from mdm_storagekit import (
+    SCHEMA_TABLE,
+    BackendBase,
+    BaseStore,
+    IngestStream,
+    SchemaBook,
+    TableStore,
+    check_column_names,
+    check_filter,
+    limit_sql,
+    project_schema,
+    schema_without,
+    where_sql,
+)
 from psycopg_pool import ConnectionPool
 
 from mdm_core.errors import StorageError
 from mdm_core.storage import (
     BackendCapabilities,
-    BaseStore,
     HealthReport,
     StoreRef,
-    check_column_names,
-    check_filter,
-    project_schema,
     quote_identifier,
     rebatch,
-    schema_without,
-)
-from mdm_core.storage_kit import (
-    SCHEMA_TABLE,
-    BackendBase,
-    IngestStream,
-    SchemaBook,
-    TableStore,
-    limit_sql,
-    where_sql,
 )
 from mdm_plugin_postgresql.arrow_types import (
     MAX_IDENTIFIER_BYTES,

@@ -14,28 +14,28 @@ from typing import Any
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import pyarrow as pa
-
-from mdm_core.errors import StorageError
-from mdm_core.storage import (
-    BackendCapabilities,
-    BaseStore,
-    HealthReport,
-    StoreRef,
-    check_extension_schema,
-    check_filter,
-    project_schema,
-    quote_identifier,
-    schema_without,
-)
-from mdm_core.storage_kit import (
+from mdm_storagekit import (
     RESERVED_TABLES,
+    BaseStore,
     FileStoreBackend,
     IngestStream,
     PositionalParams,
     SchemaBook,
     TableStore,
+    check_extension_schema,
+    check_filter,
     limit_sql,
+    project_schema,
+    schema_without,
     where_sql,
+)
+
+from mdm_core.errors import StorageError
+from mdm_core.storage import (
+    BackendCapabilities,
+    HealthReport,
+    StoreRef,
+    quote_identifier,
 )
 from mdm_plugin_sqlite.codec import as_stored, decode_batch, encode_column, text_storage_type
 

@@ -15,9 +15,10 @@ from mdm_core.storage import BackendCapabilities
 
 #: The table keeping each table's serialized Arrow schema (one row per table).
 SCHEMA_TABLE = "_mdm_schema"
-#: Table names a store never lists nor lets users write: its own bookkeeping and the
-#: bookkeeping tables of MDM 1.x databases.
-RESERVED_TABLES = frozenset({SCHEMA_TABLE, "_metadata", "_columns", "_statistics"})
+#: Table names a store never lists nor lets users write: the host's own bookkeeping (a
+#: backend adds its own through ``TableStore.reserved_names``). The bookkeeping tables of
+#: MDM 1.x databases are the legacy plugin's business (``mdm_plugin_legacy.layout``).
+RESERVED_TABLES = frozenset({SCHEMA_TABLE})
 
 
 @attrs.frozen

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mdm_core.errors import StorageError
-from mdm_core.storage import Store, StoreRef, check_column_names
-from mdm_core.storage_kit.bookkeeping import BackendBase
+from mdm_core.storage import Store, StoreRef
+from mdm_storagekit.bookkeeping import BackendBase
+from mdm_storagekit.stores import check_column_names
 
 
 class FileStoreBackend(BackendBase, abc.ABC):

@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from mdm_core.errors import StorageError
-from mdm_core.storage import quote_identifier
+from mdm_core.storage import FILTER_OPS, quote_identifier
 
 #: ``bind(value, column)`` records ``value`` (compared with ``column``; None for LIMIT)
 #: as a parameter and returns the SQL text that refers to it.
@@ -35,7 +35,7 @@ def where_sql(
     ref: Callable[[str], str] = quote_identifier,
 ) -> str:
     """`` WHERE ...`` for ``where`` (``(column, op, value)`` triples checked by
-    :func:`mdm_core.storage.check_filter`, combined with AND), or ``""`` when empty.
+    :func:`check_filter`, combined with AND), or ``""`` when empty.
     Every column must be in ``columns`` (StorageError naming ``table`` otherwise);
     ``ref(column)`` is its SQL text. A comparison with None matches nothing, as in SQL."""
     clauses = []
@@ -54,3 +54,11 @@ def where_sql(
 def limit_sql(limit: int | None, bind: Binder) -> str:
     """`` LIMIT <bound>`` or ``""``."""
     return "" if limit is None else f" LIMIT {bind(int(limit), None)}"
+
+
+def check_filter(where: Sequence[tuple[str, str, Any]]) -> None:
+    """StorageError unless every item is a ``(column, op, value)`` triple with ``op`` in
+    :data:`mdm_core.storage.FILTER_OPS`."""
+    for item in where:
+        if len(item) != 3 or item[1] not in FILTER_OPS:
+            raise StorageError(f"Invalid filter {item!r}: use (column, op, value), op in {FILTER_OPS}.")
