@@ -21,7 +21,16 @@ FLAG_NAMES = (
     "feature_compatibility_mode",
 )
 
-FAMILY_FLAG = {"config": "use_new_config", "storage": "use_new_storage", "features": "use_new_features"}
+FAMILY_FLAG = {
+    "config": "use_new_config",
+    "storage": "use_new_storage",
+    "features": "use_new_features",
+    "catalog": "use_new_dataset",
+}
+
+#: The flags that start off, unless set by the user, in a home holding unmigrated data of
+#: an earlier MDM (see the ``mdm_unmigrated_home`` hook).
+LEGACY_HOME_FLAGS = ("use_new_config", "use_new_dataset", "use_new_storage")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -5,7 +5,7 @@ entry-point group ``mdm``. Hooks that offer a *named implementation* (storage ba
 feature engines, config loaders) return :class:`Implementation` records; the host, not
 pluggy's call order, picks the winner for each name from the flags (see
 :mod:`mdm_core.flags`). Hooks that *add* things (custom features, migration steps, CLI
-commands) are 1:N: every result is used.
+commands, source formats) are 1:N: every result is used.
 
 Hook implementations must be cheap: they describe what a plugin offers and must not
 import heavy drivers (duckdb, psycopg, ...). Drivers are imported by the factories.
@@ -37,7 +37,7 @@ class Implementation:
     ``factory`` builds the working object when it is first needed: for storage it receives
     the :class:`mdm_core.config.settings.Settings` and returns a
     :class:`mdm_core.storage.StorageBackend`; for features it receives the settings and
-    returns a :class:`mdm_core.features.engine.FeatureEngine`; for config it receives the
+    returns a :class:`mdm_core.features.contract.FeatureEngine`; for config it receives the
     home folder and returns a :class:`mdm_core.config.loader.LoadedConfig`.
 
     **Settings.** An implementation that reads settings declares them here:
@@ -94,18 +94,35 @@ class MDMHookSpecs:
         """Return the feature engines this plugin offers (``kind='features'``).
 
         Each factory receives the Settings and returns a
-        :class:`mdm_core.features.engine.FeatureEngine`: ``fit`` streams over the training
+        :class:`mdm_core.features.contract.FeatureEngine`: ``fit`` streams over the training
         table and returns a fitted state; ``transform`` turns one record batch into feature
         columns using that state, so every table gets the same columns and values never
         depend on batch boundaries. ``use_new_features`` picks ``new`` over ``legacy``.
         """
 
     @hookspec
-    def mdm_custom_features(self) -> list[Any]:
-        """Return custom features (``mdm_core.features.custom.CustomFeature``) to add.
+    def mdm_custom_features(self, settings: Any, dataset: str | None) -> list[Any]:
+        """Return custom features to add: :class:`mdm_core.features.custom.CustomFeature`
+        and :class:`mdm_core.features.custom.CustomOperation` objects.
 
-        Every plugin's features are used; a feature applies to every dataset that has all
-        of its input columns. Called when features are generated or listed.
+        ``settings`` is the :class:`mdm_core.config.settings.Settings`; ``dataset`` the name
+        of the dataset whose features are being generated (``mdm dataset register``,
+        ``mdm features regenerate``, ``mdm features test --dataset``), or ``None`` when
+        features are only listed (``mdm features list``, ``mdm plugins list``). An
+        implementation names only the arguments it uses: ``def mdm_custom_features():``
+        and ``def mdm_custom_features(dataset):`` are both valid.
+
+        Every plugin's items are used. A ``CustomFeature`` applies to every dataset whose
+        featurised tables all have its input columns, so it is usually returned whatever
+        ``dataset`` is. A ``CustomOperation`` declares no inputs or outputs: it applies to
+        ``dataset`` alone (return it only when ``dataset`` is the one it is meant for), and
+        its output columns are found by running it on the first rows of the training
+        table. The host runs items batch by batch; an item that fails is skipped with a
+        warning or stops generation (``feature_engineering.skip_on_error``). A plugin that
+        reads a per-dataset file (``<custom_features_dir>/<dataset>.py``) sets each
+        item's ``source`` to ``"<path>"`` or ``"<path>:<detail>"``: the host then knows
+        the file is served and does not report it (mdm-plugin-legacy serves MDM 1.x files
+        this way).
         """
 
     @hookspec
@@ -115,6 +132,31 @@ class MDMHookSpecs:
         Each factory receives the home folder (``pathlib.Path``) and returns a
         ``LoadedConfig``: nested plain values plus, per dotted key, the source it came from.
         ``use_new_config`` picks between generations. Called once per settings load.
+        """
+
+    @hookspec
+    def mdm_unmigrated_home(self, home: Any) -> list[str]:
+        """Return one-line reasons why ``home`` (a ``pathlib.Path``) holds data of an
+        earlier MDM that has not been migrated (``"4 MDM 1.x datasets in
+        config/datasets"``), or an empty list. Must only read, and be cheap: it runs on
+        every settings load.
+
+        While the user has not set them (``mdm.yaml``, ``MDM_FLAGS_*``), the flags
+        ``use_new_config``, ``use_new_dataset`` and ``use_new_storage`` then default to
+        off, so the legacy generation serves the home as it is; their source reads
+        ``1.x home detected: <reason>``. Migration phases set them explicitly.
+        """
+
+    @hookspec
+    def mdm_dataset_catalogs(self) -> list[Implementation]:
+        """Return dataset catalogs (``kind='catalog'``, name ``home``).
+
+        Each factory receives the Settings and returns a
+        :class:`mdm_core.datasets.catalog.DatasetCatalog`: the datasets of the home and
+        their metadata (:class:`mdm_core.datasets.models.DatasetInfo`). ``use_new_dataset``
+        picks the generation: the new catalog knows ``datasets/<name>/dataset.yaml``; a
+        legacy catalog also serves an earlier MDM's datasets, read-only, beside the new
+        ones. Whatever wins, new datasets are written in the new layout.
         """
 
     @hookspec
@@ -132,4 +174,23 @@ class MDMHookSpecs:
 
         Called when the CLI starts; a name already taken by a built-in command is refused
         and reported as a plugin error.
+        """
+
+    @hookspec
+    def mdm_source_formats(self) -> list[Any]:
+        """Return the source-file formats this plugin reads
+        (:class:`mdm_core.sources.SourceFormat`: ``name``, ``claims``, ``factory``).
+
+        1:N: every format offered is used. For each file to register, the host asks every
+        format ``claims(path)``: how sure it is that the file is its own, ``0``/``False``
+        for not mine up to ``1`` (by convention ``1.0`` the content says so, ``0.5`` the
+        name says so, ``0.1`` a fallback that tries anything). The highest claim reads the
+        file; on a tie the format offered first in load order (entry points sort by name)
+        wins, so a plugin replaces a bundled format by claiming higher. When no format
+        claims a file, registration stops with one sentence naming the file and saying to
+        install ``mdm-plugin-files``. A ``claims`` that raises or answers anything else
+        marks its plugin failed. The winner's ``factory(path, batch_size, kinds)`` returns
+        a :class:`mdm_core.sources.SourceReader` (Arrow record batches, normalised unique
+        column names) and may raise DatasetError for a file it cannot read. Called for
+        every file registered, so it must be cheap: import readers in the factory.
         """

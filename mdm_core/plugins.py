@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -31,7 +31,7 @@ from mdm_core.logging import get_logger
 log = get_logger(__name__)
 
 ENTRY_POINT_GROUP = "mdm"
-BUILTIN_PLUGINS = ("mdm_core.config.loader",)
+BUILTIN_PLUGINS = ("mdm_core.config.loader", "mdm_core.datasets.catalog")
 
 
 @attrs.frozen
@@ -152,16 +152,20 @@ class MDMPluginManager:
         return list(first.values())
 
     def collect(
-        self, hook_name: str, *, accept: Callable[[Any], bool] | None = None, expected: str = ""
+        self, hook_name: str, *, accept: Callable[[Any], bool] | None = None, expected: str = "",
+        arguments: Mapping[str, Any] | None = None,
     ) -> list[tuple[str, Any]]:
         """Results of any hook (a list per plugin), each with the name of the plugin that
-        gave it. A plugin whose implementation raises, returns something other than a list
-        or tuple, or gives an item ``accept`` refuses (``expected`` says what it should
-        be) is marked failed and contributes nothing."""
+        gave it. ``arguments`` are the hook's arguments by name; each implementation gets
+        those it names (as with pluggy, it may name fewer than the spec). A plugin whose
+        implementation raises, returns something other than a list or tuple, or gives an
+        item ``accept`` refuses (``expected`` says what it should be) is marked failed and
+        contributes nothing."""
+        arguments = arguments or {}
         found: list[tuple[str, Any]] = []
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             try:
-                result = impl.function()
+                result = impl.function(*(arguments.get(name) for name in impl.argnames))
                 if result is not None and not isinstance(result, (list, tuple)):
                     raise TypeError(f"returned {type(result).__name__}, not a list")
             except Exception as exc:
@@ -180,6 +184,7 @@ IMPLEMENTATION_HOOKS = {
     "storage": "mdm_storage_backends",
     "features": "mdm_feature_engines",
     "config": "mdm_config_loaders",
+    "catalog": "mdm_dataset_catalogs",
 }
 
 

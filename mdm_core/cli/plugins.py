@@ -19,13 +19,13 @@ def list_(fmt: str) -> None:
     """List plugins and, per hook, which implementation wins now and why."""
     from mdm_core.config import load_settings
     from mdm_core.flags import choose
-    from mdm_core.plugins import get_plugin_manager
+    from mdm_core.plugins import IMPLEMENTATION_HOOKS, get_plugin_manager
 
     manager = get_plugin_manager()
     _call_every_hook()
     flags = load_settings().settings.flags
     winners = []
-    for kind in ("storage", "features", "config"):
+    for kind in IMPLEMENTATION_HOOKS:
         offered = manager.implementations(kind)
         for name in sorted({impl.name for _, impl in offered}):
             choice = choose(kind, name, offered, flags)
@@ -49,7 +49,9 @@ def _call_every_hook() -> None:
     from mdm_core.cli.main import plugin_commands
     from mdm_core.features.discovery import plugin_custom_features
     from mdm_core.migration.step import installed_steps
+    from mdm_core.sources import source_formats
 
     plugin_commands()
     plugin_custom_features()
     installed_steps()
+    source_formats()

@@ -9,10 +9,10 @@ from typing import Any
 import attrs
 
 from mdm_core.config.loader import CONFIG_FILE, LoadedConfig, read_yaml_mapping
-from mdm_core.config.model import build_settings, coerce, settings_model, unknown_keys
+from mdm_core.config.model import build_settings, coerce, set_dotted, settings_model, unknown_keys
 from mdm_core.config.settings import Settings
 from mdm_core.errors import ConfigError
-from mdm_core.flags import FLAG_NAMES, Flags, choose
+from mdm_core.flags import FLAG_NAMES, LEGACY_HOME_FLAGS, Flags, choose
 from mdm_core.yamlio import dump_yaml
 
 __all__ = ["Settings", "LoadedSettings", "load_settings", "resolve_home", "update_config_file"]
@@ -38,9 +38,35 @@ class LoadedSettings:
     unknown: tuple[str, ...] = ()
 
 
+def unmigrated_reasons(home: Path) -> list[str]:
+    """Why ``home`` holds unmigrated data of an earlier MDM (the ``mdm_unmigrated_home``
+    hook of every plugin); empty for a new home."""
+    from mdm_core.plugins import get_plugin_manager
+
+    found = get_plugin_manager().collect(
+        "mdm_unmigrated_home", accept=lambda item: isinstance(item, str), expected="a reason (str)",
+        arguments={"home": home},
+    )
+    return [reason for _, reason in found]
+
+
+def _legacy_home_defaults(home: Path, explicit: set[str]) -> dict[str, str]:
+    """The flags that default to off in an unmigrated earlier-MDM home (those the user did
+    not set), each with its source."""
+    wanted = [name for name in LEGACY_HOME_FLAGS if name not in explicit]
+    if not wanted:
+        return {}
+    reasons = unmigrated_reasons(home)
+    if not reasons:
+        return {}
+    source = f"1.x home detected: {'; '.join(reasons)}"
+    return dict.fromkeys(wanted, source)
+
+
 def _bootstrap_flags(home: Path) -> Flags:
-    """Flags read directly from ``mdm.yaml``'s ``flags:`` and ``MDM_FLAGS_*``: they decide
-    which config loader runs, so they cannot come from that loader."""
+    """Flags read directly from ``mdm.yaml``'s ``flags:`` and ``MDM_FLAGS_*`` (and the
+    defaults of an unmigrated earlier-MDM home): they decide which config loader runs, so
+    they cannot come from that loader."""
     values: dict[str, Any] = {}
     path = home / CONFIG_FILE
     if path.is_file():
@@ -59,6 +85,8 @@ def _bootstrap_flags(home: Path) -> Flags:
             raise ConfigError(
                 f"flag '{name}' must be on/off (1/0, true/false), got {value!r}."
             ) from None
+    for name in _legacy_home_defaults(home, set(clean)):
+        clean[name] = False
     return Flags(**clean)
 
 
@@ -70,6 +98,10 @@ def load_settings(home: Path | None = None) -> LoadedSettings:
     flags = _bootstrap_flags(home)
     choice = choose("config", "home", get_plugin_manager().implementations("config"), flags)
     loaded: LoadedConfig = choice.winner.factory(home)
+    explicit = {dotted.split(".", 1)[1] for dotted in loaded.sources if dotted.startswith("flags.")}
+    for name, source in _legacy_home_defaults(home, explicit).items():
+        set_dotted(loaded.values, f"flags.{name}", False)
+        loaded.sources[f"flags.{name}"] = source
     model = settings_model()
     settings = build_settings(home, loaded.values, loaded.sources, model)
     unknown = tuple(dotted for dotted, _ in unknown_keys(loaded.values, model))

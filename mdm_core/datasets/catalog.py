@@ -1,8 +1,11 @@
-"""The catalog of registered datasets: ``<datasets dir>/<name>/dataset.yaml``.
+"""The catalog of registered datasets: the contract, and the new layout
+``<datasets dir>/<name>/dataset.yaml`` (a built-in plugin of ``mdm_dataset_catalogs``).
 
 A dataset exists exactly when its ``dataset.yaml`` exists: it is written last, atomically,
 when everything else is in place. Work in progress lives under ``<datasets dir>/.staging``
-(see :mod:`mdm_core.datasets.handover`).
+(see :mod:`mdm_core.datasets.handover`). A legacy catalog (chosen by ``use_new_dataset``
+off) extends this one with an earlier MDM's datasets, read-only; writes always go to the
+new layout.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.models import DatasetInfo, dataset_from_dict, dataset_to_dict, normalize_name
 from mdm_core.errors import DatasetError, DatasetNotFound
+from mdm_core.hookspecs import Implementation, hookimpl
 from mdm_core.storage import StoreRef
 from mdm_core.yamlio import dump_yaml, load_yaml
 
@@ -21,7 +25,12 @@ METADATA_FILE = "dataset.yaml"
 
 
 class Catalog:
-    """Reads and writes dataset metadata under one home's datasets folder."""
+    """Reads and writes dataset metadata under one home's datasets folder.
+
+    This class is also the catalog contract: a legacy catalog subclasses it and overrides
+    :meth:`names`, :meth:`exists`, :meth:`load`, :meth:`list` and :meth:`discard` for the
+    datasets it adds (``DatasetInfo.format_version`` below 2), keeping the writing methods.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -69,3 +78,28 @@ class Catalog:
 
     def list(self) -> list[DatasetInfo]:
         return [self.load(name) for name in self.names()]
+
+    def discard(self, info: DatasetInfo) -> None:
+        """Remove the metadata and files of a dataset this catalog adds in another layout
+        (the new layout is removed through :mod:`mdm_core.datasets.handover`)."""
+        raise DatasetError(f"Dataset '{info.name}' is not in a layout this catalog can remove.")
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    """The catalog that serves the home: the winner of ``mdm_dataset_catalogs`` under the
+    flag ``use_new_dataset``."""
+    from mdm_core.flags import choose
+    from mdm_core.plugins import get_plugin_manager
+
+    offered = get_plugin_manager().implementations("catalog")
+    return choose("catalog", "home", offered, settings.flags).winner.factory(settings)
+
+
+@hookimpl
+def mdm_dataset_catalogs() -> list[Implementation]:
+    return [
+        Implementation(
+            kind="catalog", name="home", generation="new", factory=Catalog,
+            description="datasets/<name>/dataset.yaml beside each dataset's store",
+        )
+    ]

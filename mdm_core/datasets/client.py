@@ -13,7 +13,7 @@ import structlog
 from mdm_core.backends import get_backend
 from mdm_core.config import load_settings
 from mdm_core.config.settings import Settings
-from mdm_core.datasets.catalog import Catalog
+from mdm_core.datasets.catalog import open_catalog
 from mdm_core.datasets.handover import recover_interrupted, remove_dataset
 from mdm_core.datasets.locks import dataset_lock
 from mdm_core.datasets.models import DatasetInfo, TableInfo, normalize_name
@@ -31,7 +31,7 @@ class MDMClient:
         self.settings = settings or load_settings(Path(home).expanduser().resolve() if home else None).settings
         if not structlog.is_configured():
             configure_logging("quiet", settings=self.settings)
-        self.catalog = Catalog(self.settings)
+        self.catalog = open_catalog(self.settings)
         self._backends: dict[str, StorageBackend] = {}
 
     # -- registration ------------------------------------------------------------------
