@@ -9,6 +9,6 @@ authors implement :class:`mdm_core.features.engine.FeatureEngine`. Importing thi
 is cheap (no pandas, no pyarrow).
 """
 
-from mdm_core.features.custom import CustomFeature, custom_feature
+from mdm_core.features.custom import CustomFeature, CustomOperation, custom_feature
 
-__all__ = ["CustomFeature", "custom_feature"]
+__all__ = ["CustomFeature", "CustomOperation", "custom_feature"]

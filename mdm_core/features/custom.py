@@ -17,7 +17,12 @@ A custom feature is a function that takes a pandas DataFrame batch (holding at l
 It applies to every dataset whose featurised tables all have its input columns, is
 computed batch by batch (so it must be row-wise: a row's value may depend only on that
 row), and its result is cast to ``output_type`` (``float64``, ``int64``, ``bool`` or
-``string``; booleans are stored as 0/1 integers). This module is cheap to import.
+``string``; booleans are stored as 0/1 integers).
+
+A :class:`CustomOperation` is the other kind of item the hook may return: a computation
+for the one dataset the hook was called for, taking the whole batch and returning
+``{column: Series}`` without declaring inputs or outputs (MDM 1.x per-dataset operations
+arrive this way through ``mdm-plugin-legacy``). This module is cheap to import.
 """
 
 from __future__ import annotations
@@ -40,8 +45,9 @@ def _check_output_type(_instance: Any, _attribute: Any, value: str) -> None:
 class CustomFeature:
     """One custom feature column. Calling it calls the wrapped function.
 
-    ``source`` says where it came from (plugin name or file path); the host fills it in
-    when it collects features, authors leave it empty.
+    ``source`` says where it came from (plugin name or file path); when it is empty the
+    host fills in the plugin's name. A plugin that reads a per-dataset file sets it to
+    that file's path.
     """
 
     name: str
@@ -85,3 +91,26 @@ def custom_feature(
         )
 
     return decorate
+
+
+@attrs.frozen
+class CustomOperation:
+    """A computation for one dataset that declares neither inputs nor outputs.
+
+    ``func(df) -> dict[str, Series]`` receives every column of a batch and returns its
+    feature columns, each Series one value per row (row-wise, like a
+    :class:`CustomFeature`). The columns it produces and their types (bool -> ``int64``,
+    numbers -> ``float64``, anything else -> ``string``) are found by running it on the
+    first rows of the training table; a column it stops returning later is an error. Return
+    it from ``mdm_custom_features(settings, dataset)`` only for that ``dataset``.
+    ``source`` says where it came from (e.g. ``path/to/file.py:ClassName``); when empty the
+    host fills in the plugin's name.
+    """
+
+    name: str
+    func: Callable[[Any], dict[str, Any]]
+    description: str = ""
+    source: str = ""
+
+    def __call__(self, frame: Any) -> dict[str, Any]:
+        return self.func(frame)

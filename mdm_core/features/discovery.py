@@ -3,31 +3,33 @@
 The engine name comes from ``--engine`` or, by default, from the flag
 ``use_new_features`` (``new`` when on, ``legacy`` when off); :func:`mdm_core.flags.choose`
 then picks the implementation of that name. Custom features come from every plugin's
-``mdm_custom_features`` hook and from ``<custom_features_dir>/<dataset>.py``.
+``mdm_custom_features`` hook and from ``<custom_features_dir>/<dataset>.py``; a per-dataset
+file the host cannot run because it imports MDM 1.x's ``mdm`` package is left to plugins
+(``mdm-plugin-legacy``), and reported in one sentence when none served it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from mdm_core.errors import PluginError
-from mdm_core.features.custom import CustomFeature
+from mdm_core.features.custom import CustomFeature, CustomOperation
 from mdm_core.features.producers import (
     CustomFeatureLoadError,
+    MDM1FileError,
     Producer,
     dataset_file,
     from_custom_feature,
+    from_custom_operation,
     load_dataset_file,
 )
 from mdm_core.flags import Choice, choose
 from mdm_core.logging import get_logger
 
 log = get_logger(__name__)
-
-ENGINE_NAMES = ("legacy", "new")
-
 
 def default_engine_name(settings: Any) -> str:
     """``new`` when ``use_new_features`` is on, else ``legacy``."""
@@ -56,44 +58,101 @@ def select_engine(settings: Any, engine_name: str | None = None) -> tuple[Choice
 
 @attrs.frozen
 class PluginFeatures:
-    """Custom features offered by plugins, plus the plugins whose hook failed."""
+    """Items of the ``mdm_custom_features`` hook, each with its plugin: ``features``
+    (:class:`CustomFeature`) and ``operations`` (:class:`CustomOperation`); ``problems``
+    names the plugins whose hook failed. An item's ``source`` is the plugin's name unless
+    the plugin set one (the file it read)."""
 
     features: list[tuple[str, CustomFeature]]
     problems: list[str]
+    operations: list[tuple[str, CustomOperation]] = attrs.field(factory=list)
+
+    def serve(self, path: Path) -> bool:
+        """Whether some item came from the per-dataset file ``path``."""
+        prefix = f"{path}:"
+        return any(
+            item.source == str(path) or item.source.startswith(prefix)
+            for _, item in [*self.features, *self.operations]
+        )
 
 
-def plugin_custom_features() -> PluginFeatures:
-    """Every ``CustomFeature`` from the ``mdm_custom_features`` hook, with its plugin; a
+def plugin_custom_features(settings: Any = None, dataset: str | None = None) -> PluginFeatures:
+    """Every item of the ``mdm_custom_features`` hook, called with ``settings`` (loaded
+    when not given) and ``dataset`` (``None``: features are listed, not generated). A
     plugin whose hook fails or offers anything else is marked failed by the plugin
     manager and listed in ``problems``."""
     from mdm_core.plugins import get_plugin_manager
 
+    if settings is None:
+        from mdm_core.config import load_settings
+
+        settings = load_settings().settings
     manager = get_plugin_manager()
     found = manager.collect(
-        "mdm_custom_features", accept=lambda item: isinstance(item, CustomFeature), expected="a CustomFeature"
+        "mdm_custom_features",
+        accept=lambda item: isinstance(item, (CustomFeature, CustomOperation)),
+        expected="a CustomFeature or CustomOperation",
+        arguments={"settings": settings, "dataset": dataset},
     )
     problems = [
         f"plugin '{r.name}': {r.error}" for r in manager.records
         if r.status == "failed" and "mdm_custom_features" in (r.error or "")
     ]
-    return PluginFeatures([(plugin, attrs.evolve(f, source=plugin)) for plugin, f in found], problems)
+    found = [(plugin, item if item.source else attrs.evolve(item, source=plugin)) for plugin, item in found]
+    return PluginFeatures(
+        [(p, i) for p, i in found if isinstance(i, CustomFeature)],
+        problems,
+        [(p, i) for p, i in found if isinstance(i, CustomOperation)],
+    )
 
 
 def custom_producers(settings: Any, dataset: str) -> list[Producer]:
-    """Producers for ``dataset``: plugin features, then the dataset's own file.
+    """Producers for ``dataset``: plugin items, then the dataset's own file.
 
     A file that fails to load is skipped with a warning when
-    ``feature_engineering.skip_on_error`` is on and fatal otherwise.
+    ``feature_engineering.skip_on_error`` is on and fatal otherwise; a plugin that served
+    the file (see :meth:`PluginFeatures.serve`) reports its problems itself. An MDM 1.x
+    file no plugin served gets one sentence naming mdm-plugin-legacy.
     """
     if not settings.feature_engineering.custom:
         return []
-    producers = [from_custom_feature(f, plugin, "plugin") for plugin, f in plugin_custom_features().features]
+    found = plugin_custom_features(settings, dataset)
+    producers = [from_custom_feature(f, f.source, "plugin") for _, f in found.features]
+    producers += [from_custom_operation(op, op.source, "plugin") for _, op in found.operations]
     path = dataset_file(settings.custom_features_dir, dataset)
     if path.is_file():
         try:
             producers.extend(load_dataset_file(path, dataset))
         except CustomFeatureLoadError as exc:
+            if found.serve(path):
+                log.debug("custom features file served by a plugin", file=str(path), error=str(exc))
+                return producers
+            if isinstance(exc, MDM1FileError):
+                sentence = _mdm1_sentence(path)
+                if not settings.feature_engineering.skip_on_error:
+                    raise CustomFeatureLoadError(sentence) from None
+                log.warning(sentence)
+                return producers
             if not settings.feature_engineering.skip_on_error:
                 raise
             log.warning("custom features file skipped", file=str(path), error=str(exc))
     return producers
+
+
+LEGACY_PLUGIN = "mdm-plugin-legacy"
+
+
+def _mdm1_sentence(path: Path) -> str:
+    """The one sentence about a 1.x file no plugin served, by the state of the plugin
+    that runs such files."""
+    from mdm_core.plugins import get_plugin_manager
+
+    record = next((r for r in get_plugin_manager().records if r.distribution == LEGACY_PLUGIN), None)
+    start = f"Custom features file {path} is an MDM 1.x custom-feature file"
+    if record is None:
+        return f"{start}; install {LEGACY_PLUGIN} to run it (pip install {LEGACY_PLUGIN})."
+    if record.status == "disabled":
+        return f"{start}; {LEGACY_PLUGIN} runs such files but is disabled (remove '{record.name}' from MDM_DISABLE_PLUGINS)."
+    if record.status == "failed":
+        return f"{start}; {LEGACY_PLUGIN} runs such files but failed to load ({record.error})."
+    return f"{start}, and {LEGACY_PLUGIN} found no 1.x operations in it."

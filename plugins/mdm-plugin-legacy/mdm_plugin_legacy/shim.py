@@ -1,5 +1,5 @@
 """A stand-in for MDM 1.x's ``mdm.features.custom.base`` so 1.x custom-feature files load
-without the old package installed.
+without the old package installed (:mod:`mdm_plugin_legacy.custom_features` uses it).
 
 1.x files subclass ``BaseDomainFeatures`` and fill ``self._operation_registry`` (name ->
 function(DataFrame) -> dict[str, Series]) in ``_register_operations()``. The stand-in
@@ -53,6 +53,13 @@ def real_mdm_available() -> bool:
         return importlib.util.find_spec("mdm") is not None and importlib.util.find_spec(SHIM_MODULE) is not None
     except (ImportError, ValueError):
         return False
+
+
+def base_class() -> type:
+    """The ``BaseDomainFeatures`` in force: the real 1.x one when MDM 1.x is importable
+    (inside :func:`legacy_modules`), else the stand-in."""
+    module = sys.modules.get(SHIM_MODULE)
+    return getattr(module, "BaseDomainFeatures", BaseDomainFeatures)
 
 
 @contextmanager
