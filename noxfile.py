@@ -25,16 +25,18 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def core(session: nox.Session) -> None:
-    """Host tests with only the default SQLite plugin installed."""
-    session.install("-e", ".[test]", "-e", "plugins/mdm-plugin-sqlite")
+    """Host tests with only the default SQLite plugin and the source-file formats installed."""
+    session.install("-e", ".[test]", "-e", "plugins/mdm-plugin-sqlite", "-e", "plugins/mdm-plugin-files")
     session.run("pytest", "tests", "-m", "not postgres", *session.posargs)
 
 
 @nox.session
 @nox.parametrize("plugin", PLUGINS)
 def plugins(session: nox.Session, plugin: str) -> None:
-    """One plugin's own tests, in a venv with just the host, SQLite and that plugin."""
-    session.install("-e", ".[test]", "-e", "plugins/mdm-plugin-sqlite", "-e", f"plugins/{plugin}")
+    """One plugin's own tests, in a venv with just the host, SQLite, the source-file formats
+    (registration needs them) and that plugin."""
+    session.install("-e", ".[test]", "-e", "plugins/mdm-plugin-sqlite", "-e", "plugins/mdm-plugin-files",
+                    "-e", f"plugins/{plugin}")
     session.run("pytest", f"plugins/{plugin}", *session.posargs)
 
 

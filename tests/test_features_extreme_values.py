@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mdm_core.datasets.client import MDMClient
-from mdm_core.datasets.readers import SourceReader
+from mdm_core.sources import reader_for
 from mdm_core.testing.checks import capability
 from mdm_core.testing.data import assert_tables_equal, nan_to_null, unsign_zeros
 
@@ -37,7 +37,7 @@ def backend_client(home, monkeypatch, request):
 
 def _as_read(path) -> pa.Table:
     """The file as registration's reader reads it."""
-    return SourceReader(path, 1000).open().read_all()
+    return reader_for(path, 1000).open().read_all()
 
 
 def _expected(client: MDMClient, backend: str, table: pa.Table) -> pa.Table:

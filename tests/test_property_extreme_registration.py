@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from mdm_core.backends import get_backend
 from mdm_core.datasets.client import MDMClient
-from mdm_core.datasets.readers import SourceReader
+from mdm_core.sources import reader_for
 from mdm_core.testing.checks import capability
 from mdm_core.testing.data import assert_tables_equal, nan_to_null, unsign_zeros
 
@@ -99,7 +99,7 @@ def test_extreme_frames_register_with_features_and_read_back(backend_client, tmp
     name = f"x{next(_names)}"
     info = client.register_dataset(name, path, backend=backend, id_columns=["id"])
     try:
-        as_read = SourceReader(path, 1000).open().read_all()
+        as_read = reader_for(path, 1000).open().read_all()
         assert_tables_equal(_expected(client.settings, backend, as_read), client.load_arrow(name))
         assert "data_features" in [t.name for t in info.tables]
         features = client.load_arrow(name, "data_features")

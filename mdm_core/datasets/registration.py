@@ -45,11 +45,11 @@ from mdm_core.datasets.models import (
     normalize_name,
     normalize_problem_type,
 )
-from mdm_core.datasets.readers import SourceReader
 from mdm_core.errors import DatasetError, StorageError
 from mdm_core.features.runner import generate_features
 from mdm_core.logging import get_logger
 from mdm_core.progress import RowProgress, row_progress
+from mdm_core.sources import SourceReader, reader_for
 from mdm_core.storage import Store
 
 log = get_logger(__name__)
@@ -114,7 +114,7 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     overrides = parse_type_overrides(request.type_overrides)
     discovered = discover(Path(request.path).expanduser())
     batch_size = settings.performance.batch_size
-    readers = {t.name: SourceReader(t.path, batch_size, kinds=overrides) for t in discovered.tables}
+    readers = {t.name: reader_for(t.path, batch_size, kinds=overrides) for t in discovered.tables}
     main_table = _main_table(discovered)
     target = request.target or _kaggle_target(discovered, readers)
     main_columns = readers[main_table].column_names()

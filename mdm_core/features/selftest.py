@@ -1,7 +1,7 @@
 """``mdm features test``: run every installed engine and custom feature on a small sample.
 
-The sample is the first rows of a CSV/Parquet file the user names (column kinds detected
-the way registration does), or a built-in deterministic table with every column kind
+The sample is the first rows of a file the user names (read and its column kinds
+detected the way registration does), or a built-in deterministic table with every column kind
 and missing values, plus a column of integer-valued floats (1..2399) for each input column custom features
 declare.
 Each engine is fitted on the sample and applied to it in two batches; each custom feature
@@ -65,16 +65,19 @@ def synthetic_sample(rows: int, extra_numeric: list[str]) -> tuple[pa.Table, dic
 def file_sample(path: Path, rows: int) -> tuple[pa.Table, dict[str, str]]:
     """The first ``rows`` rows of a CSV or Parquet file, with detected column kinds."""
     from mdm_core.datasets.detection import detect_kind
+    from mdm_core.sources import reader_for
 
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        import pyarrow.parquet as pq
-
-        table = pq.ParquetFile(path).read_row_groups([0]).slice(0, rows)
-    else:
-        import pyarrow.csv as pacsv
-
-        reader = pacsv.open_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
-        table = head_rows(reader, rows, reader.schema)
+    reader = reader_for(path, rows)
+    while True:
+        stream = reader.open()
+        try:
+            table = head_rows(stream, rows, stream.schema)
+            break
+        except pa.ArrowInvalid as exc:
+            if not reader.widen_for(exc):
+                raise reader.error_for(exc) from None
+        finally:
+            stream.close()
     return table, {name: detect_kind(name, table.column(name)) for name in table.column_names}
 
 
