@@ -1,0 +1,332 @@
+"""The datasets of an MDM 1.x home, as plain records, read without writing anything.
+
+:func:`scan_home` finds every 1.x dataset of a home:
+
+- each ``<paths.configs_path>/<name>.yaml`` (default ``config/datasets/``) is one dataset
+  (``origin="yaml"``); its folder is ``<paths.datasets_path>/<name>/``;
+- each dataset folder without such a YAML that holds a ``dataset_info.json`` or a
+  database file is one too (``origin="discovered"``: the YAML is gone; its metadata
+  comes from ``dataset_info.json``, which may be stale); folders holding a new-layout
+  ``dataset.yaml`` belong to the new catalog and are skipped;
+- leftovers of 1.x (``feature_flags.yaml``, ``migration_state.json``,
+  ``rollback_history.json``, ``metrics.db``, ``cache/``, ``logs/``) are never datasets.
+
+A record is ``status="broken"`` when its data cannot be served: a YAML that is not YAML
+or whose ``database``/``tables`` are unusable, a database that is missing (the message
+lists every path tried) or cannot be opened, a data table missing from the database.
+Nothing stops the scan: every other dataset is still listed. ``problems`` holds one
+sentence per finding, also for datasets that work (a partial or undeclared feature
+table, a stale ``dataset_info.json``, an odd ``problem_type``, a field of the wrong
+type that was ignored).
+
+With ``inspect=True`` (the default) each database is opened read-only
+(:mod:`mdm_plugin_legacy.databases_1x`) to count rows and check feature tables: a
+feature table with fewer rows than its source table, or present in the database but
+not in the YAML, is listed in ``incomplete_features`` and must not be served as
+complete. :func:`inspect_dataset` does the same for one record.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from mdm_core.errors import StorageError
+from mdm_core.yamlio import load_yaml
+from mdm_plugin_legacy.config_1x import LegacySettings, load_settings_1x
+from mdm_plugin_legacy.locations_1x import (
+    FileLocation,
+    PostgresLocation,
+    file_engine,
+    locate_file,
+    locate_postgres,
+)
+from mdm_plugin_legacy.metadata_1x import (
+    FEATURE_SUFFIX,
+    KNOWN_PROBLEM_TYPES,
+    BrokenMetadata,
+    database_options,
+    dataset_fields,
+)
+
+BACKENDS = ("sqlite", "duckdb", "postgresql")
+INFO_FILE = "dataset_info.json"
+NEW_LAYOUT_FILE = "dataset.yaml"
+#: Files and folders of a 1.x home that are never datasets.
+LEFTOVERS = frozenset({"feature_flags.yaml", "rollback_history.json", "migration_state.json",
+                       "metrics.db", "cache", "logs"})
+#: Fields compared to tell a stale ``dataset_info.json`` from the YAML.
+_COMPARED = ("display_name", "description", "tables", "feature_tables", "problem_type", "target_column",
+             "id_columns", "time_column", "group_column", "tags", "source", "registered_at",
+             "last_updated_at", "datetime_columns")
+
+
+@attrs.frozen
+class LegacyDataset:
+    """One 1.x dataset. ``tables`` maps table keys (``train``, ``data``...) to the data
+    tables, ``feature_tables`` keys (``train_features``) to the feature tables, both as
+    named in the database. Timestamps are aware (naive 1.x values read as UTC, see
+    :mod:`mdm_plugin_legacy.metadata_1x`). ``location`` is a FileLocation (SQLite,
+    DuckDB) or a PostgresLocation (whose password never shows), None when unknown.
+    ``row_counts`` (table -> rows) and ``incomplete_features`` are filled by inspection
+    (``inspected``)."""
+
+    name: str
+    display_name: str = ""
+    description: str = ""
+    backend: str = ""
+    tables: dict[str, str] = attrs.field(factory=dict)
+    feature_tables: dict[str, str] = attrs.field(factory=dict)
+    problem_type: str | None = None
+    target_column: str | None = None
+    id_columns: list[str] = attrs.field(factory=list)
+    time_column: str | None = None
+    group_column: str | None = None
+    tags: list[str] = attrs.field(factory=list)
+    source: str | None = None
+    registered_at: datetime | None = None
+    last_updated_at: datetime | None = None
+    datetime_columns: list[str] = attrs.field(factory=list)
+    version: str | None = None
+    statistics: dict[str, Any] = attrs.field(factory=dict)
+    origin: str = "yaml"
+    status: str = "ok"
+    problems: list[str] = attrs.field(factory=list)
+    location: FileLocation | PostgresLocation | None = None
+    folder: Path | None = None
+    yaml_path: Path | None = None
+    info_path: Path | None = None
+    database_options: dict[str, Any] = attrs.field(factory=dict)
+    row_counts: dict[str, int] = attrs.field(factory=dict)
+    incomplete_features: list[str] = attrs.field(factory=list)
+    inspected: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def problem_type_known(self) -> bool:
+        """False for a problem type 1.x did not define (kept as given, flagged)."""
+        return self.problem_type is None or self.problem_type in KNOWN_PROBLEM_TYPES
+
+    @property
+    def complete_feature_tables(self) -> dict[str, str]:
+        """Feature tables that may be served (declared, and not short of rows)."""
+        return {k: v for k, v in self.feature_tables.items() if v not in self.incomplete_features}
+
+
+def scan_home(home: Path | str, settings_1x: LegacySettings | None = None, *,
+              inspect: bool = True) -> list[LegacyDataset]:
+    """Every 1.x dataset of ``home``, sorted by name (see the module doc). ``settings_1x``
+    defaults to :func:`~mdm_plugin_legacy.config_1x.load_settings_1x` of the home."""
+    home = Path(home).expanduser()
+    settings = settings_1x if settings_1x is not None else load_settings_1x(home)
+    found: dict[str, LegacyDataset] = {}
+    configs = settings.configs_dir
+    if configs.is_dir():
+        for path in sorted(configs.glob("*.yaml")):
+            if path.name not in LEFTOVERS and path.is_file():
+                found[path.stem] = read_dataset_yaml(path, home, settings)
+    datasets = settings.datasets_dir
+    if datasets.is_dir():
+        for folder in sorted(datasets.iterdir()):
+            if (folder.name in found or folder.name in LEFTOVERS or folder.name.startswith(".")
+                    or not folder.is_dir() or (folder / NEW_LAYOUT_FILE).exists()):
+                continue
+            record = discover_dataset(folder, home, settings)
+            if record is not None:
+                found[folder.name] = record
+    records = [found[name] for name in sorted(found)]
+    return [inspect_dataset(r) for r in records] if inspect else records
+
+
+def find_dataset(home: Path | str, name: str, settings_1x: LegacySettings | None = None, *,
+                 inspect: bool = True) -> LegacyDataset | None:
+    """The 1.x dataset ``name`` of ``home`` (its YAML, else its folder), or None."""
+    home = Path(home).expanduser()
+    settings = settings_1x if settings_1x is not None else load_settings_1x(home)
+    path = settings.configs_dir / f"{name}.yaml"
+    if path.is_file() and path.name not in LEFTOVERS:
+        record: LegacyDataset | None = read_dataset_yaml(path, home, settings)
+    else:
+        folder = settings.datasets_dir / name
+        if not folder.is_dir() or name in LEFTOVERS or (folder / NEW_LAYOUT_FILE).exists():
+            return None
+        record = discover_dataset(folder, home, settings)
+    return inspect_dataset(record) if inspect and record is not None else record
+
+
+def read_dataset_yaml(path: Path, home: Path, settings: LegacySettings) -> LegacyDataset:
+    """The record of one ``config/datasets/<name>.yaml`` (broken, with the reason, when it
+    cannot be used; never raises for bad content)."""
+    name = path.stem
+    folder = settings.datasets_dir / name
+    info = folder / INFO_FILE
+    base = LegacyDataset(name, display_name=name, origin="yaml", folder=folder, yaml_path=path,
+                         info_path=info if info.is_file() else None)
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return _broken(base, f"{_shown(path, home)} is not valid YAML{where}: "
+                             f"{getattr(exc, 'problem', None) or 'invalid YAML'}.")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _broken(base, f"{_shown(path, home)} cannot be read: {exc}.")
+    if not isinstance(data, dict):
+        return _broken(base, f"{_shown(path, home)} holds a {type(data).__name__}, not a dataset description.")
+    record = _record(base, data, home, settings, f"{_shown(path, home)}")
+    if record.ok and record.info_path is not None:
+        stale = _stale_fields(record, record.info_path, home)
+        if stale:
+            record = _with_problem(record, stale)
+    return record
+
+
+def discover_dataset(folder: Path, home: Path, settings: LegacySettings) -> LegacyDataset | None:
+    """The record of a dataset folder whose YAML is gone, from its ``dataset_info.json``
+    and database; None when the folder holds neither."""
+    name = folder.name
+    info = folder / INFO_FILE
+    yaml_shown = _shown(settings.configs_dir / f"{name}.yaml", home)
+    base = LegacyDataset(name, display_name=name, origin="discovered", folder=folder,
+                         info_path=info if info.is_file() else None)
+    if info.is_file():
+        try:
+            data = json.loads(info.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            return _broken(base, f"Its YAML {yaml_shown} is gone and {_shown(info, home)} is unreadable: {exc}.")
+        if not isinstance(data, dict):
+            return _broken(base, f"Its YAML {yaml_shown} is gone and {_shown(info, home)} is not a dataset description.")
+        record = _record(base, data, home, settings, _shown(info, home))
+        return _with_problem(record, f"Its YAML {yaml_shown} is gone; found from {_shown(info, home)}, "
+                                     "which may be stale.")
+    location = locate_file(name, "sqlite", None, folder, home)
+    if not location.found:
+        return None
+    record = attrs.evolve(base, backend=location.engine, location=location)
+    return _with_problem(record, f"Its YAML {yaml_shown} and its {INFO_FILE} are gone; found from its "
+                                 "database, metadata unknown (tables taken from the database).")
+
+
+def inspect_dataset(dataset: LegacyDataset, *, connect_timeout: int = 5) -> LegacyDataset:
+    """``dataset`` checked against its database (opened read-only): row counts of every
+    table, missing data tables (broken), missing/partial/undeclared feature tables
+    (``incomplete_features``). A database that cannot be opened makes it broken."""
+    from mdm_plugin_legacy.databases_1x import open_legacy_database
+
+    if not dataset.ok or dataset.location is None:
+        return attrs.evolve(dataset, inspected=True)
+    try:
+        with open_legacy_database(dataset, connect_timeout=connect_timeout) as db:
+            counts = {table: db.row_count(table) for table in db.list_tables()}
+    except StorageError as exc:
+        return attrs.evolve(_broken(dataset, str(exc)), inspected=True)
+    return _checked(dataset, counts)
+
+
+def _checked(dataset: LegacyDataset, counts: dict[str, int]) -> LegacyDataset:
+    problems: list[str] = []
+    status = dataset.status
+    tables = dict(dataset.tables)
+    if not tables and dataset.origin == "discovered" and not dataset.feature_tables:
+        tables = {t: t for t in counts if not t.endswith(FEATURE_SUFFIX)}
+    for table in tables.values():
+        if table not in counts:
+            status = "broken"
+            problems.append(f"Data table {table!r} is missing from the database.")
+    by_table = {table: key for key, table in tables.items()}
+    features = {}
+    incomplete: list[str] = []
+    for key, table in dataset.feature_tables.items():
+        if table not in counts:
+            problems.append(f"Feature table {table!r} is listed but missing from the database; ignored.")
+            continue
+        features[key] = table
+        source = tables.get(key[: -len(FEATURE_SUFFIX)]) if key.endswith(FEATURE_SUFFIX) else None
+        if source in counts and counts[table] < counts[source]:
+            incomplete.append(table)
+            problems.append(f"Feature table {table!r} has {counts[table]:,} of {counts[source]:,} rows of "
+                            f"{source!r} (incomplete): regenerate it, do not use it.")
+        elif source in counts and counts[table] > counts[source]:
+            incomplete.append(table)
+            problems.append(f"Feature table {table!r} has {counts[table]:,} rows but {source!r} has "
+                            f"{counts[source]:,}: not trusted, regenerate it.")
+    known = set(tables.values()) | set(features.values())
+    for table in counts:
+        if table in known:
+            continue
+        base = table[: -len(FEATURE_SUFFIX)] if table.endswith(FEATURE_SUFFIX) else None
+        if base in by_table:
+            features[f"{by_table[base]}{FEATURE_SUFFIX}"] = table
+            incomplete.append(table)
+            problems.append(f"Feature table {table!r} is in the database but not in the YAML (1.x stopped "
+                            f"before recording it; {counts[table]:,} of {counts[base]:,} rows): incomplete, "
+                            "regenerate it.")
+        else:
+            problems.append(f"Table {table!r} is in the database but not in the dataset's tables; not served.")
+    return attrs.evolve(dataset, status=status, tables=tables, feature_tables=features,
+                        row_counts=counts, incomplete_features=incomplete,
+                        problems=[*dataset.problems, *problems], inspected=True)
+
+
+def _record(base: LegacyDataset, data: dict[str, Any], home: Path, settings: LegacySettings,
+            shown: str) -> LegacyDataset:
+    try:
+        fields, problems = dataset_fields(data, base.name)
+    except BrokenMetadata as exc:
+        return _broken(base, f"{shown}: {exc}.")
+    record = attrs.evolve(base, **fields, database_options=database_options(data),
+                          problems=[*base.problems, *(f"{shown}: {p}" for p in problems)])
+    backend = fields["backend"]
+    database = data["database"]
+    if backend == "postgresql":
+        return attrs.evolve(record, location=locate_postgres(base.name, database, settings))
+    if backend not in BACKENDS:
+        return _broken(record, f"{shown}: backend {backend!r} is not one MDM 1.x used ({', '.join(BACKENDS)}).")
+    location = locate_file(base.name, backend, database.get("path"), base.folder or home, home)
+    record = attrs.evolve(record, location=location)
+    if not location.found:
+        tried = ", ".join(_shown(p, home) for p in location.tried)
+        return _broken(record, f"Its {backend} database is missing (tried {tried}).")
+    if file_engine(location.path) is None:
+        return _broken(record, f"{_shown(location.path, home)} is neither a SQLite nor a DuckDB database.")
+    if location.engine != backend:
+        record = _with_problem(record, f"Its YAML says {backend} but {_shown(location.path, home)} is a "
+                                       f"{location.engine} database; read as {location.engine}.")
+    return record
+
+
+def _stale_fields(record: LegacyDataset, info: Path, home: Path) -> str | None:
+    try:
+        data = json.loads(info.read_text(encoding="utf-8"))
+        fields, _ = dataset_fields(data, record.name)
+    except (OSError, UnicodeDecodeError, ValueError, BrokenMetadata, AttributeError) as exc:
+        return f"{_shown(info, home)} is unreadable ({exc}); the YAML is used."
+    differ = [key for key in _COMPARED if fields.get(key) != getattr(record, key)]
+    if not differ:
+        return None
+    return f"{_shown(info, home)} is stale (differs from the YAML in {', '.join(differ)}); the YAML is used."
+
+
+def _broken(record: LegacyDataset, reason: str) -> LegacyDataset:
+    return attrs.evolve(record, status="broken", problems=[*record.problems, reason])
+
+
+def _with_problem(record: LegacyDataset, problem: str) -> LegacyDataset:
+    return attrs.evolve(record, problems=[*record.problems, problem])
+
+
+def _shown(path: Path | None, home: Path) -> str:
+    if path is None:
+        return "?"
+    try:
+        return str(path.relative_to(home))
+    except ValueError:
+        return str(path)
