@@ -36,7 +36,7 @@ import numpy as np, pyarrow as pa
 import pandas  # noqa: F401  (imported before timing: a one-off cost, not a per-column one)
 from mdm_core.config import load_settings
 from mdm_core.features.discovery import select_engine
-from mdm_core.features.engine import FitContext, SourceColumn
+from mdm_core.features.contract import FitContext, SourceColumn
 columns, rows, engine_name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 rng = np.random.default_rng(1)
 table = pa.table({f"c{i}": rng.normal(size=rows).round(3) for i in range(columns)})

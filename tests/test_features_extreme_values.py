@@ -5,13 +5,10 @@ backend, the data must read back exactly, and the features must hold sensible va
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -154,8 +151,7 @@ MAGIC = -777.25  # a value the patched conversion below refuses
 def refusing_conversion(monkeypatch):
     """Numeric statistics fail on any column holding :data:`MAGIC` (stands for a value
     no conversion handles), in the fit and in the transform."""
-    from mdm_core.features import profile
-    from mdm_core.features.fitting import to_float_array
+    from mdm_featurekit import profile, to_float_array
 
     def convert(column):
         values = to_float_array(column)
@@ -222,67 +218,6 @@ def test_a_unit_failing_in_transform_loses_only_its_failing_outputs(home, tmp_pa
     assert [(e["column"], e["columns"]) for e in warned] == [("amount", ["amount__is_outlier"])]
 
 
-def test_calendar_matches_arrow_over_the_nanosecond_range():
-    from mdm_core.features import ops
-    from mdm_core.features.fitting import to_instants
-
-    rng = np.random.default_rng(3)
-    ns = rng.integers(-(2**63) + 1, 2**63 - 1, 20_000)
-    stamps = pa.array(ns, pa.timestamp("ns"))
-    parts = ops.calendar(to_instants(stamps, "native"))
-    expected = {
-        "year": pc.year(stamps), "month": pc.month(stamps), "day": pc.day(stamps),
-        "dayofweek": pc.day_of_week(stamps), "hour": pc.hour(stamps), "minute": pc.minute(stamps),
-        "quarter": pc.quarter(stamps), "dayofyear": pc.day_of_year(stamps),
-    }
-    for name, want in expected.items():
-        assert parts[name].to_pylist() == want.cast(pa.int64()).to_pylist(), name
-    ends = [int(d == calendar.monthrange(y, m)[1]) for y, m, d in
-            zip(pc.year(stamps).to_pylist(), pc.month(stamps).to_pylist(), pc.day(stamps).to_pylist(), strict=True)]
-    assert parts["is_month_end"].to_pylist() == ends
-
-
-def test_calendar_and_elapsed_days_at_the_ends_of_every_unit():
-    from mdm_core.features import ops
-    from mdm_core.features.fitting import to_instants
-
-    dates = [dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(2000, 2, 29), dt.date(1900, 2, 28)]
-    for typ in (pa.date32(), pa.date64(), pa.timestamp("s"), pa.timestamp("ms"), pa.timestamp("us"),
-                pa.timestamp("s", tz="Asia/Tokyo")):
-        column = pc.cast(pa.array(dates + [None], pa.date32()), typ)
-        instants = to_instants(column, "native")
-        parts = ops.calendar(instants)
-        assert parts["year"].to_pylist() == [1, 9999, 2000, 1900, None], typ
-        assert parts["dayofyear"].to_pylist() == [1, 365, 60, 59, None], typ
-        assert parts["is_month_end"].to_pylist() == [0, 1, 1, 1, None], typ
-        start = instants.min_ns()
-        assert start == (dt.date(1, 1, 1) - dt.date(1970, 1, 1)).days * 86_400 * 10**9
-        assert ops.days_since(instants, start).to_pylist() == [(d - dates[0]).days for d in dates] + [None]
-
-
-def test_times_and_durations_are_deterministic_instants():
-    from mdm_core.features import ops
-    from mdm_core.features.fitting import datetime_mode, to_instants
-
-    times = pa.array([dt.time(0, 0), dt.time(23, 59, 59), None], pa.time64("us"))
-    assert datetime_mode(times) == "native"
-    parts = ops.calendar(to_instants(times, "native"))
-    assert parts["year"].to_pylist() == [1970, 1970, None]
-    assert parts["hour"].to_pylist() == [0, 23, None]
-    durations = pa.array([-1, 86_400, None], pa.duration("s"))
-    assert ops.calendar(to_instants(durations, "native"))["day"].to_pylist() == [31, 2, None]
-
-
-def test_text_dates_parse_beyond_the_nanosecond_range():
-    from mdm_core.features import ops
-    from mdm_core.features.fitting import to_instants
-
-    text = pa.array(["9999-12-31", "0001-01-01T10:00:00", "2020-01-01T10:00:00+02:00", "not a date", None])
-    parts = ops.calendar(to_instants(text, "iso"))
-    assert parts["year"].to_pylist() == [9999, 1, 2020, None, None]
-    assert parts["hour"].to_pylist() == [0, 10, 8, None, None]
-
-
 def test_custom_int64_feature_keeps_values_past_2_53():
     import pandas as pd
 
@@ -290,15 +225,3 @@ def test_custom_int64_feature_keeps_values_past_2_53():
 
     series = pd.Series([INT64_MAX, INT64_MIN, BIG])
     assert to_arrow(series, "int64", 3).to_pylist() == [INT64_MAX, INT64_MIN, BIG]
-
-
-def test_float_conversion_accepts_every_integer_and_decimal():
-    import decimal
-
-    from mdm_core.features.fitting import to_float_array
-
-    ints = pa.array([INT64_MIN, INT64_MAX, BIG, None])
-    assert to_float_array(ints)[:3].tolist() == [float(INT64_MIN), float(INT64_MAX), float(BIG)]
-    assert to_float_array(pa.array([2**64 - 1], pa.uint64())).tolist() == [float(2**64)]
-    wide = pa.array([decimal.Decimal("12345678901234567890.123")], pa.decimal128(23, 3))
-    assert to_float_array(wide).tolist() == [12345678901234567890.123]

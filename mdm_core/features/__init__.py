@@ -5,7 +5,7 @@ and the dataset's metadata (data tables with semantic column types, target, id c
 it writes ``<table>_features`` for every data table and returns their TableInfo records.
 
 Plugin authors use :func:`custom_feature` (see :mod:`mdm_core.features.custom`); engine
-authors implement :class:`mdm_core.features.engine.FeatureEngine`. Importing this package
+authors implement :class:`mdm_core.features.contract.FeatureEngine`. Importing this package
 is cheap (no pandas, no pyarrow).
 """
 

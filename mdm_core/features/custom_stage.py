@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from mdm_core.errors import MDMError
-from mdm_core.features.engine import FEATURE_TYPES, FeatureComputationError
+from mdm_core.features.contract import FEATURE_TYPES, FeatureComputationError
 from mdm_core.features.naming import NameRegistry
 from mdm_core.features.producers import Producer
 from mdm_core.logging import get_logger

@@ -18,8 +18,8 @@ from typing import Any
 import attrs
 import pyarrow as pa
 
+from mdm_core.features.contract import FitContext, FittedFeatures
 from mdm_core.features.discovery import select_engine
-from mdm_core.features.engine import FitContext, FittedFeatures
 from mdm_core.features.pipeline import advancing, prefetched
 from mdm_core.flags import Choice
 from mdm_core.progress import row_progress

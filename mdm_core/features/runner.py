@@ -37,13 +37,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mdm_core.errors import MDMError
-from mdm_core.features.custom_stage import CustomStage, prepare
-from mdm_core.features.discovery import custom_producers
-from mdm_core.features.engine import (
+from mdm_core.features.contract import (
     FeatureComputationError,
     FitContext,
     FittedFeatures,
 )
+from mdm_core.features.custom_stage import CustomStage, prepare
+from mdm_core.features.discovery import custom_producers
 from mdm_core.features.fit import EngineFit, fit_batches
 from mdm_core.features.naming import NameRegistry
 from mdm_core.features.pipeline import advancing, ahead

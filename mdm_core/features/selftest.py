@@ -18,9 +18,9 @@ import attrs
 import numpy as np
 import pyarrow as pa
 
+from mdm_core.features.contract import FitContext, SourceColumn
 from mdm_core.features.custom_stage import CustomStage, prepare
 from mdm_core.features.discovery import custom_producers, engine_offers
-from mdm_core.features.engine import FitContext, SourceColumn
 from mdm_core.features.naming import NameRegistry
 from mdm_core.storage import head_rows
 

@@ -1,14 +1,14 @@
 """The conformance suite every feature engine (ours or a third party's) runs.
 
 Subclass :class:`FeatureEngineConformance` in the engine's tests and provide an
-``engine`` fixture returning the :class:`mdm_core.features.engine.FeatureEngine`::
+``engine`` fixture returning the :class:`mdm_core.features.contract.FeatureEngine`::
 
     class TestMyEngine(FeatureEngineConformance):
         @pytest.fixture
         def engine(self):
             return MyEngine(FeatureEngineeringSettings())
 
-The tests prove the contract of :mod:`mdm_core.features.engine` on a training table with
+The tests prove the contract of :mod:`mdm_core.features.contract` on a training table with
 a column of every kind (nulls included) and a test table without the target: values that
 do not depend on batch boundaries, the same declared columns and Arrow types for every
 table, the state fitted on train applied to test, nothing computed from ID or target
@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from mdm_core.features.engine import FeatureEngine, FitContext, FittedFeatures, SourceColumn
+from mdm_core.features.contract import FeatureEngine, FitContext, FittedFeatures, SourceColumn
 
 TRAIN_ROWS = 240
 TARGET = "label"

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from mdm_featurekit import TableProfile, as_text, level_lookup
 
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, SourceColumn
-from mdm_core.features.fitting import as_text
-from mdm_core.features.profile import TableProfile
+from mdm_core.features.contract import FeatureSpec, FeatureUnit, SourceColumn
 
 FAMILY = "categorical"
 MAX_ONE_HOT = 50
@@ -50,7 +48,7 @@ def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     c = unit.sources[0]
     prm = unit.params
     text = as_text(batch.column(c))
-    count, _ = ops.level_lookup(text, prm["levels"], prm["counts"])
+    count, _ = level_lookup(text, prm["levels"], prm["counts"])
     out = {
         f"{c}_frequency": count,
         f"{c}_frequency_ratio": pc.divide(count.cast(pa.float64()), float(prm["rows"])),

@@ -13,16 +13,9 @@ from collections.abc import Iterable
 from functools import partial
 
 import pyarrow as pa
+from mdm_featurekit import FitGuard, plan_columns, profile_table, run_units
 
-from mdm_core.features.engine import (
-    FamilyInfo,
-    FitContext,
-    FitGuard,
-    FittedFeatures,
-    plan_columns,
-    run_units,
-)
-from mdm_core.features.profile import profile_table
+from mdm_core.features.contract import FamilyInfo, FitContext, FittedFeatures
 from mdm_plugin_features_legacy import (
     categorical,
     interactions,

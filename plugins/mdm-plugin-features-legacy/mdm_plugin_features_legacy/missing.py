@@ -10,14 +10,14 @@ pattern, first 8 hex digits) and ``missing_together_<a>_<b>`` for pairs of them 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 
 import numpy as np
 import pyarrow as pa
+from mdm_featurekit import TableProfile, float_array, int_array
 
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, FitContext
-from mdm_core.features.profile import TableProfile
+from mdm_core.features.contract import FeatureSpec, FeatureUnit, FitContext
 
 FAMILY = "missing"
 MIN_RATIO = 0.01
@@ -54,15 +54,38 @@ def missing_rows(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array
     matrix = np.column_stack([batch.column(c).is_null().to_numpy(zero_copy_only=False) for c in cols])
     count = matrix.sum(axis=1)
     out = {
-        "total_missing_count": ops.int_array(count),
-        "missing_ratio": ops.float_array(count / len(cols)),
-        "max_consecutive_missing": ops.int_array(ops.max_run(matrix)),
-        "missing_pattern_id": ops.int_array(ops.pattern_ids(matrix)),
+        "total_missing_count": int_array(count),
+        "missing_ratio": float_array(count / len(cols)),
+        "max_consecutive_missing": int_array(max_run(matrix)),
+        "missing_pattern_id": int_array(pattern_ids(matrix)),
     }
     index = {c: i for i, c in enumerate(cols)}
     for a, b in unit.params["pairs"]:
-        out[f"missing_together_{a}_{b}"] = ops.int_array(matrix[:, index[a]] & matrix[:, index[b]])
+        out[f"missing_together_{a}_{b}"] = int_array(matrix[:, index[a]] & matrix[:, index[b]])
     return out
+
+
+def pattern_ids(matrix: np.ndarray) -> np.ndarray:
+    """MDM 1.x missing-pattern id per row: the first 8 hex digits of the MD5 of the row's
+    0/1 indicator string, as an integer. Hashes one string per distinct pattern."""
+    if matrix.shape[1] == 0:
+        return np.zeros(matrix.shape[0], dtype=np.int64)
+    uniq, inverse = np.unique(matrix.astype(np.uint8), axis=0, return_inverse=True)
+    ids = np.array(
+        [int(hashlib.md5("".join(map(str, row)).encode()).hexdigest()[:8], 16) for row in uniq.tolist()],
+        dtype=np.int64,
+    )
+    return ids[inverse.reshape(-1)]
+
+
+def max_run(matrix: np.ndarray) -> np.ndarray:
+    """Longest run of consecutive true values along each row (loops over columns)."""
+    run = np.zeros(matrix.shape[0], dtype=np.int64)
+    best = run.copy()
+    for j in range(matrix.shape[1]):
+        run = (run + 1) * matrix[:, j]
+        best = np.maximum(best, run)
+    return best
 
 
 OPS = {"is_missing": is_missing, "missing_rows": missing_rows}

@@ -13,28 +13,25 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, SourceColumn
-from mdm_core.features.fitting import (
-    NumericProfile,
-    quantiles_from_counts,
+from mdm_featurekit import (
+    TableProfile,
+    bin_index,
+    equal_width_edges,
+    float_array,
+    int_array,
+    iqr_fences,
+    quantile_edges,
     rank_pct,
     to_float_array,
 )
-from mdm_core.features.profile import TableProfile
+
+from mdm_core.features.contract import FeatureSpec, FeatureUnit, SourceColumn
+from mdm_plugin_features_legacy.boxcox import boxcox, boxcox_lambda
 
 FAMILY = "statistical"
 N_BINS = 10
 MIN_DISTINCT_FOR_BINS = 20
-QUARTILES = np.array([0.25, 0.75])
-
-
-def _distribution(profile: NumericProfile, sample: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact distinct values and counts, or those of the row sample above the limit."""
-    if profile.exact:
-        return profile.distinct()
-    return np.unique(sample[np.isfinite(sample)], return_counts=True)
+IQR_MULTIPLIER = 1.5
 
 
 def plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
@@ -50,16 +47,12 @@ def _plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
     p = profile.numeric[c]
     if p.count == 0:
         return []
-    sample = profile.sample.column(c).to_numpy(zero_copy_only=False).astype(float)
-    values, counts = _distribution(p, sample)
+    values, counts = profile.distribution(c)
     mean, std = p.mean(), p.std()
     positive = p.minimum > 0
     many = len(values) > MIN_DISTINCT_FOR_BINS
-    q1, q3 = quantiles_from_counts(values, counts, QUARTILES)
-    params = {
-        "mean": mean, "std": std, "values": values, "counts": counts,
-        "low": q1 - 1.5 * (q3 - q1), "high": q3 + 1.5 * (q3 - q1),
-    }
+    low, high = iqr_fences(values, counts, IQR_MULTIPLIER)
+    params = {"mean": mean, "std": std, "values": values, "counts": counts, "low": low, "high": high}
     names: list[str] = []
     if positive:
         names.append("log")
@@ -67,11 +60,11 @@ def _plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
         names.append("zscore")
     names += ["percentile", "is_outlier"]
     if many and fe.binning.enabled:
-        params["equal_edges"] = ops.equal_width_edges(p.minimum, p.maximum, N_BINS)
-        params["quantile_edges"] = np.unique(quantiles_from_counts(values, counts, np.linspace(0, 1, N_BINS + 1)))
+        params["equal_edges"] = equal_width_edges(p.minimum, p.maximum, N_BINS)
+        params["quantile_edges"] = quantile_edges(values, counts, N_BINS)
         names += ["bin_equal", "bin_quantile"]
     if positive:
-        params["lambda"] = ops.boxcox_lambda(sample)
+        params["lambda"] = boxcox_lambda(profile.sample_values(c))
         names += ["sqrt", "boxcox"]
     if mean:
         names.append("div_mean")
@@ -95,24 +88,24 @@ def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
 
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if want("log"):
-            out[f"{c}_log"] = ops.float_array(np.log1p(np.where(x > 0, x, np.nan)))
+            out[f"{c}_log"] = float_array(np.log1p(np.where(x > 0, x, np.nan)))
         if want("zscore"):
-            out[f"{c}_zscore"] = ops.float_array((x - prm["mean"]) / prm["std"])
+            out[f"{c}_zscore"] = float_array((x - prm["mean"]) / prm["std"])
         if want("percentile"):
-            out[f"{c}_percentile"] = ops.float_array(rank_pct(x, prm["values"], prm["counts"]))
+            out[f"{c}_percentile"] = float_array(rank_pct(x, prm["values"], prm["counts"]))
         if want("is_outlier"):
             flag = (x < prm["low"]) | (x > prm["high"])
-            out[f"{c}_is_outlier"] = ops.int_array(flag)  # 1.x: missing values are not outliers
+            out[f"{c}_is_outlier"] = int_array(flag)  # 1.x: missing values are not outliers
         if want("bin_equal"):
-            out[f"{c}_bin_equal"] = ops.bin_index(x, prm["equal_edges"])
+            out[f"{c}_bin_equal"] = bin_index(x, prm["equal_edges"])
         if want("bin_quantile"):
-            out[f"{c}_bin_quantile"] = ops.bin_index(x, prm["quantile_edges"])
+            out[f"{c}_bin_quantile"] = bin_index(x, prm["quantile_edges"])
         if want("sqrt"):
-            out[f"{c}_sqrt"] = ops.float_array(np.sqrt(np.where(x >= 0, x, np.nan)))
+            out[f"{c}_sqrt"] = float_array(np.sqrt(np.where(x >= 0, x, np.nan)))
         if want("boxcox"):
-            out[f"{c}_boxcox"] = ops.float_array(ops.boxcox(x, prm["lambda"]))
+            out[f"{c}_boxcox"] = float_array(boxcox(x, prm["lambda"]))
         if want("div_mean"):
-            out[f"{c}_div_mean"] = ops.float_array(x / prm["mean"])
+            out[f"{c}_div_mean"] = float_array(x / prm["mean"])
     return out
 
 

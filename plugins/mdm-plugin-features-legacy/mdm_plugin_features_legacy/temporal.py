@@ -10,11 +10,9 @@ first values all are, else value by value; time zones are converted to UTC.
 from __future__ import annotations
 
 import pyarrow as pa
+from mdm_featurekit import TableProfile, calendar, cyclical, days_since, to_instants
 
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, SourceColumn
-from mdm_core.features.fitting import to_instants
-from mdm_core.features.profile import TableProfile
+from mdm_core.features.contract import FeatureSpec, FeatureUnit, SourceColumn
 
 FAMILY = "temporal"
 PARTS = ("year", "month", "day", "dayofweek", "hour", "is_weekend", "is_month_start", "is_month_end")
@@ -36,11 +34,11 @@ def plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     c = unit.sources[0]
     instants = to_instants(batch.column(c), unit.params["mode"])
-    parts = ops.calendar(instants)
+    parts = calendar(instants)
     out = {f"{c}_{p}": parts[p] for p in PARTS}
-    out[f"{c}_month_sin"], out[f"{c}_month_cos"] = ops.cyclical(parts["month"], 12)
-    out[f"{c}_hour_sin"], out[f"{c}_hour_cos"] = ops.cyclical(parts["hour"], 24)
-    out[f"{c}_days_since_start"] = ops.days_since(instants, unit.params["start"])
+    out[f"{c}_month_sin"], out[f"{c}_month_cos"] = cyclical(parts["month"], 12)
+    out[f"{c}_hour_sin"], out[f"{c}_hour_cos"] = cyclical(parts["hour"], 24)
+    out[f"{c}_days_since_start"] = days_since(instants, unit.params["start"])
     return out
 
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from mdm_featurekit import TableProfile, as_text, count_ratio, text_counts, unique_word_counts
 
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, SourceColumn
-from mdm_core.features.fitting import as_text
-from mdm_core.features.profile import TableProfile
+from mdm_core.features.contract import FeatureSpec, FeatureUnit, SourceColumn
 
 FAMILY = "text"
 NAMES = (
@@ -34,27 +32,22 @@ def plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
     return [FeatureUnit(f"{FAMILY}:{c}", FAMILY, "text", (c,), outputs)]
 
 
-def _ratio(a: pa.Array, b: pa.Array) -> pa.Array:
-    b = b.cast(pa.float64())
-    return pc.if_else(pc.equal(b, 0.0), 0.0, pc.divide(a.cast(pa.float64()), b))
-
-
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     c = unit.sources[0]
     text = pc.fill_null(as_text(batch.column(c)), "")
     i64 = pa.int64()
-    words = ops.text_counts(text, "words")
-    spaces = ops.text_counts(text, "spaces")
+    words = text_counts(text, "words")
+    spaces = text_counts(text, "spaces")
     length = pc.utf8_length(text).cast(i64)
-    digits = ops.text_counts(text, "digits")
-    special = ops.text_counts(text, "special")
-    unique = ops.unique_word_counts(text)
+    digits = text_counts(text, "digits")
+    special = text_counts(text, "special")
+    unique = unique_word_counts(text)
     values = {
         "length": length,
         "word_count": words,
-        "avg_word_length": _ratio(pc.subtract(length, spaces), words),
-        "n_uppercase": ops.text_counts(text, "uppercase"),
-        "n_lowercase": ops.text_counts(text, "lowercase"),
+        "avg_word_length": count_ratio(pc.subtract(length, spaces), words),
+        "n_uppercase": text_counts(text, "uppercase"),
+        "n_lowercase": text_counts(text, "lowercase"),
         "n_digits": digits,
         "n_spaces": spaces,
         "n_special": special,
@@ -63,11 +56,11 @@ def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
         "is_upper": pc.utf8_is_upper(text).cast(i64),
         "is_lower": pc.utf8_is_lower(text).cast(i64),
         "unique_word_count": unique,
-        "unique_word_ratio": _ratio(unique, words),
-        "n_urls": ops.text_counts(text, "urls"),
-        "n_emails": ops.text_counts(text, "emails"),
-        "n_hashtags": ops.text_counts(text, "hashtags"),
-        "n_mentions": ops.text_counts(text, "mentions"),
+        "unique_word_ratio": count_ratio(unique, words),
+        "n_urls": text_counts(text, "urls"),
+        "n_emails": text_counts(text, "emails"),
+        "n_hashtags": text_counts(text, "hashtags"),
+        "n_mentions": text_counts(text, "mentions"),
     }
     return {f"{c}_{k}": v for k, v in values.items()}
 

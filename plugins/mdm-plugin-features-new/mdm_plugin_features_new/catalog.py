@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mdm_core.features.engine import FamilyInfo
+from mdm_core.features.contract import FamilyInfo
 
 _FE = "feature_engineering"
 

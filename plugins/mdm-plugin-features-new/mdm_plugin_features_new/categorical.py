@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from mdm_featurekit import TableProfile, as_text, level_lookup
 
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureUnit, SourceColumn
-from mdm_core.features.fitting import as_text
-from mdm_core.features.profile import TableProfile
+from mdm_core.features.contract import FeatureUnit, SourceColumn
 from mdm_plugin_features_new.naming import Namer
 
 
@@ -58,7 +56,7 @@ def plan(profile: TableProfile, column: SourceColumn, fe, namer: Namer) -> list[
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     prm = unit.params
     text = as_text(batch.column(unit.sources[0]))
-    count, _ = ops.level_lookup(text, prm["levels"], prm["counts"])
+    count, _ = level_lookup(text, prm["levels"], prm["counts"])
     out = {}
     for name in (spec.name for spec in unit.outputs):
         key, level = prm["names"][name]

@@ -1,6 +1,6 @@
 """The ``new`` engine (the default): configurable families, streamed two-pass fit/transform.
 
-``fit`` streams the training table once (:func:`mdm_core.features.profile.profile_table`:
+``fit`` streams the training table once (:func:`mdm_featurekit.profile_table`:
 exact moments, exact value counts up to ``exact_distinct_limit`` distinct values, exact
 category counts, and a fixed-seed bottom-k row sample of ``sample_size`` rows for
 correlations and for quantiles of columns with more distinct values); ``transform``
@@ -16,16 +16,9 @@ from collections.abc import Iterable
 from functools import partial
 
 import pyarrow as pa
+from mdm_featurekit import FitGuard, plan_columns, profile_table, run_units
 
-from mdm_core.features.engine import (
-    FamilyInfo,
-    FitContext,
-    FitGuard,
-    FittedFeatures,
-    plan_columns,
-    run_units,
-)
-from mdm_core.features.profile import profile_table
+from mdm_core.features.contract import FamilyInfo, FitContext, FittedFeatures
 from mdm_plugin_features_new import categorical, interactions, missing, numeric, temporal, text
 from mdm_plugin_features_new.catalog import FAMILIES
 from mdm_plugin_features_new.naming import Namer

@@ -11,27 +11,24 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+from mdm_featurekit import (
+    PAIR_OPERATIONS,
+    TableProfile,
+    correlated_pairs,
+    float_array,
+    to_float_array,
+)
 
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, FitContext
-from mdm_core.features.fitting import to_float_array
-from mdm_core.features.profile import TableProfile, sample_matrix
+from mdm_core.features.contract import FeatureSpec, FeatureUnit, FitContext
 from mdm_plugin_features_new.naming import Namer
-
-OPERATIONS = {
-    "plus": np.add,
-    "minus": np.subtract,
-    "times": np.multiply,
-    "div": ops.divide,
-}
 
 
 def check(fe) -> None:
     """Refuse unknown ``feature_engineering.interactions.operations``."""
     cfg = fe.interactions
-    unknown = [o for o in cfg.operations if o not in OPERATIONS]
+    unknown = [o for o in cfg.operations if o not in PAIR_OPERATIONS]
     if cfg.enabled and cfg.max_pairs > 0 and unknown:
-        raise ValueError(f"feature_engineering.interactions.operations: unknown {unknown}; use {list(OPERATIONS)}")
+        raise ValueError(f"feature_engineering.interactions.operations: unknown {unknown}; use {list(PAIR_OPERATIONS)}")
 
 
 def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[FeatureUnit]:
@@ -39,11 +36,8 @@ def plan(profile: TableProfile, context: FitContext, fe, namer: Namer) -> list[F
     if not cfg.enabled or cfg.max_pairs <= 0:
         return []
     check(fe)
-    columns = [c.name for c in context.feature_columns("numeric") if c.name in profile.numeric and profile.numeric[c.name].count]
-    found = ops.strongest_pairs(sample_matrix(profile, columns), cfg.min_abs_correlation, cfg.max_pairs)
     units = []
-    for i, j, _ in found:
-        a, b = columns[i], columns[j]
+    for a, b in correlated_pairs(profile, context, cfg.min_abs_correlation, cfg.max_pairs):
         names = {}
         specs = []
         for op in cfg.operations:
@@ -59,7 +53,7 @@ def pair(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     x, y = to_float_array(batch.column(a)), to_float_array(batch.column(b))
     names = unit.params["names"]
     with np.errstate(all="ignore"):
-        return {spec.name: ops.float_array(OPERATIONS[names[spec.name]](x, y)) for spec in unit.outputs}
+        return {spec.name: float_array(PAIR_OPERATIONS[names[spec.name]](x, y)) for spec in unit.outputs}
 
 
 OPS = {"pair": pair}

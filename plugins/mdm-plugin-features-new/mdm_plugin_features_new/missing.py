@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+from mdm_featurekit import TableProfile, float_array, int_array
 
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureSpec, FeatureUnit, FitContext
-from mdm_core.features.profile import TableProfile
+from mdm_core.features.contract import FeatureSpec, FeatureUnit, FitContext
 from mdm_plugin_features_new.naming import Namer
 
 
@@ -46,8 +45,8 @@ def missing_rows(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array
     for c in unit.sources:
         count += batch.column(c).is_null().to_numpy(zero_copy_only=False)
     return {
-        unit.params["count"]: ops.int_array(count),
-        unit.params["ratio"]: ops.float_array(count / len(unit.sources)),
+        unit.params["count"]: int_array(count),
+        unit.params["ratio"]: float_array(count / len(unit.sources)),
     }
 
 

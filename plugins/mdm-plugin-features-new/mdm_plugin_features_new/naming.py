@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import attrs
 
-from mdm_core.features.engine import FeatureSpec
+from mdm_core.features.contract import FeatureSpec
 
 
 @attrs.frozen

@@ -23,14 +23,20 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+from mdm_featurekit import (
+    TableProfile,
+    bin_index,
+    equal_width_edges,
+    float_array,
+    int_array,
+    iqr_fences,
+    quantile_edges,
+    rank_pct,
+    to_float_array,
+)
 
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureUnit, SourceColumn
-from mdm_core.features.fitting import quantiles_from_counts, rank_pct, to_float_array
-from mdm_core.features.profile import TableProfile
+from mdm_core.features.contract import FeatureUnit, SourceColumn
 from mdm_plugin_features_new.naming import Namer
-
-QUARTILES = np.array([0.25, 0.75])
 
 
 def plan(profile: TableProfile, column: SourceColumn, fe, namer: Namer) -> list[FeatureUnit]:
@@ -42,11 +48,7 @@ def plan(profile: TableProfile, column: SourceColumn, fe, namer: Namer) -> list[
     p = profile.numeric[c]
     if p.count == 0:
         return []
-    if p.exact:
-        values, counts = p.distinct()
-    else:
-        sample = profile.sample.column(c).to_numpy(zero_copy_only=False).astype(float)
-        values, counts = np.unique(sample[np.isfinite(sample)], return_counts=True)
+    values, counts = profile.distribution(c)
     mean, std = p.mean(), p.std()
     params: dict = {"mean": mean, "std": std, "values": values, "counts": counts, "names": {}}
     specs = []
@@ -69,19 +71,16 @@ def plan(profile: TableProfile, column: SourceColumn, fe, namer: Namer) -> list[
             if num.div_mean and mean:
                 add("numeric", "div_mean", "div_mean", "float64")
             if num.outliers:
-                q1, q3 = quantiles_from_counts(values, counts, QUARTILES)
-                k = num.outlier_iqr_multiplier
-                params["fences"] = (q1 - k * (q3 - q1), q3 + k * (q3 - q1))
+                params["fences"] = iqr_fences(values, counts, num.outlier_iqr_multiplier)
                 add("numeric", "is_outlier", "is_outlier", "int64")
         if bins.enabled and len(values) > bins.n_bins:
-            edges = ops.equal_width_edges(p.minimum, p.maximum, bins.n_bins)
+            edges = equal_width_edges(p.minimum, p.maximum, bins.n_bins)
             if bins.equal_width and np.all(np.isfinite(edges)):  # a range wider than floats hold has no equal widths
                 params["width_edges"] = edges
                 add("binning", "bin_width", "bin_equal", "int64")
-            qs = np.linspace(0, 1, bins.n_bins + 1)
-            quantile_edges = np.unique(quantiles_from_counts(values, counts, qs))
-            if bins.quantile and np.all(np.isfinite(quantile_edges)):
-                params["quantile_edges"] = quantile_edges
+            q_edges = quantile_edges(values, counts, bins.n_bins)
+            if bins.quantile and np.all(np.isfinite(q_edges)):
+                params["quantile_edges"] = q_edges
                 add("binning", "bin_quantile", "bin_quantile", "int64")
     if not specs:
         return []
@@ -116,22 +115,22 @@ def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
         for name in (spec.name for spec in unit.outputs):
             key = prm["names"][name]
             if key == "log1p":
-                out[name] = ops.float_array(np.sign(x) * np.log1p(np.abs(x)))
+                out[name] = float_array(np.sign(x) * np.log1p(np.abs(x)))
             elif key == "sqrt":
-                out[name] = ops.float_array(np.sqrt(np.where(x >= 0, x, np.nan)))
+                out[name] = float_array(np.sqrt(np.where(x >= 0, x, np.nan)))
             elif key == "zscore":
-                out[name] = ops.float_array((x - prm["mean"]) / prm["std"])
+                out[name] = float_array((x - prm["mean"]) / prm["std"])
             elif key == "pct_rank":
-                out[name] = ops.float_array(rank_pct(x, prm["values"], prm["counts"]))
+                out[name] = float_array(rank_pct(x, prm["values"], prm["counts"]))
             elif key == "div_mean":
-                out[name] = ops.float_array(x / prm["mean"])
+                out[name] = float_array(x / prm["mean"])
             elif key == "is_outlier":
                 low, high = prm["fences"]
-                out[name] = ops.int_array((x < low) | (x > high), missing)
+                out[name] = int_array((x < low) | (x > high), missing)
             elif key == "bin_width":
-                out[name] = ops.bin_index(x, prm["width_edges"])
+                out[name] = bin_index(x, prm["width_edges"])
             elif key == "bin_quantile":
-                out[name] = ops.bin_index(x, prm["quantile_edges"])
+                out[name] = bin_index(x, prm["quantile_edges"])
     return out
 
 

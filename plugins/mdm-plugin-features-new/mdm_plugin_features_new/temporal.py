@@ -13,11 +13,9 @@ all are, else value by value; time zones are converted to UTC.
 from __future__ import annotations
 
 import pyarrow as pa
+from mdm_featurekit import TableProfile, calendar, cyclical, days_since, to_instants
 
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureUnit, SourceColumn
-from mdm_core.features.fitting import to_instants
-from mdm_core.features.profile import TableProfile
+from mdm_core.features.contract import FeatureUnit, SourceColumn
 from mdm_plugin_features_new.naming import Namer
 
 PARTS = ("year", "month", "day", "dayofweek", "hour", "minute", "quarter", "dayofyear",
@@ -64,7 +62,7 @@ def plan(profile: TableProfile, column: SourceColumn, fe, namer: Namer) -> list[
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     prm = unit.params
     instants = to_instants(batch.column(unit.sources[0]), prm["mode"])
-    parts = ops.calendar(instants)
+    parts = calendar(instants)
     periods = {part: period for part, period, _ in CYCLES}
     out = {}
     for name in (spec.name for spec in unit.outputs):
@@ -72,10 +70,10 @@ def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
         if key == "part":
             out[name] = parts[part]
         elif key in ("sin", "cos"):
-            sin, cos = ops.cyclical(parts[part], periods[part])
+            sin, cos = cyclical(parts[part], periods[part])
             out[name] = sin if key == "sin" else cos
         else:
-            out[name] = ops.days_since(instants, prm["start"])
+            out[name] = days_since(instants, prm["start"])
     return out
 
 

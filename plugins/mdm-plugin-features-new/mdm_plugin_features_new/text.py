@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from mdm_featurekit import TableProfile, as_text, count_ratio, text_counts, unique_word_counts
 
-from mdm_core.features import ops
-from mdm_core.features.engine import FeatureUnit, SourceColumn
-from mdm_core.features.fitting import as_text
-from mdm_core.features.profile import TableProfile
+from mdm_core.features.contract import FeatureUnit, SourceColumn
 from mdm_plugin_features_new.naming import Namer
 
 GROUPS = {
@@ -53,11 +51,6 @@ def plan(profile: TableProfile, column: SourceColumn, fe, namer: Namer) -> list[
     return [FeatureUnit(f"text:{c}", "text", "text", (c,), tuple(specs), {"names": names})]
 
 
-def _ratio(a: pa.Array, b: pa.Array) -> pa.Array:
-    b = b.cast(pa.float64())
-    return pc.if_else(pc.equal(b, 0.0), 0.0, pc.divide(a.cast(pa.float64()), b))
-
-
 def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
     text = as_text(batch.column(unit.sources[0]))
     cache: dict[str, pa.Array] = {}
@@ -67,13 +60,13 @@ def compute(batch: pa.RecordBatch, unit: FeatureUnit) -> dict[str, pa.Array]:
             if key == "len":
                 cache[key] = pc.utf8_length(text).cast(pa.int64())
             elif key == "unique_words":
-                cache[key] = ops.unique_word_counts(text)
+                cache[key] = unique_word_counts(text)
             elif key == "avg_word_len":
-                cache[key] = _ratio(pc.subtract(get("len"), get("spaces")), get("words"))
+                cache[key] = count_ratio(pc.subtract(get("len"), get("spaces")), get("words"))
             elif key == "unique_word_ratio":
-                cache[key] = _ratio(get("unique_words"), get("words"))
+                cache[key] = count_ratio(get("unique_words"), get("words"))
             else:
-                cache[key] = ops.text_counts(text, COUNTS[key])
+                cache[key] = text_counts(text, COUNTS[key])
         return cache[key]
 
     names = unit.params["names"]

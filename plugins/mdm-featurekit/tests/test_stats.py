@@ -1,4 +1,4 @@
-"""The streaming statistics behind both engines: exact, and independent of batching."""
+"""The streaming statistics (mdm_featurekit.stats): exact, and independent of batching."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from mdm_core.features.fitting import (
+from mdm_featurekit import (
     CategoryCounts,
     ExactSum,
     NumericProfile,
@@ -70,43 +69,3 @@ def test_category_counts_are_exact_and_ordered():
     counts.add(pa.array(["a", "c", "b"]))
     assert counts.levels()[0] == ["b", "a", "c"]
     assert counts.levels()[1].tolist() == [3, 2, 1] and counts.nulls == 1
-
-
-def _pairwise_reference(matrix: np.ndarray) -> np.ndarray:
-    """Pearson per pair with numpy over the rows where both columns are present."""
-    k = matrix.shape[1]
-    out = np.full((k, k), np.nan)
-    present = np.isfinite(matrix)
-    for i in range(k):
-        for j in range(i + 1, k):
-            both = present[:, i] & present[:, j]
-            a, b = matrix[both, i], matrix[both, j]
-            if both.sum() >= 3 and np.ptp(a) > 0 and np.ptp(b) > 0:
-                out[i, j] = out[j, i] = np.corrcoef(a, b)[0, 1]
-    return out
-
-
-@st.composite
-def sample_matrices(draw):
-    rows, cols = draw(st.integers(0, 40)), draw(st.integers(1, 5))
-    # Measurements: small integers, or up to 1e6 with three decimals (squares of values
-    # near the bottom of the float range underflow, in numpy's reference too).
-    cell = st.one_of(st.just(np.nan), st.integers(-1000, 1000).map(float), st.integers(-10**9, 10**9).map(lambda v: v / 1000))
-    columns = []
-    for _ in range(cols):
-        if draw(st.booleans()):
-            columns.append(draw(st.lists(cell, min_size=rows, max_size=rows)))
-        else:  # a column constant wherever present
-            value = draw(cell.filter(lambda v: not np.isnan(v)))
-            columns.append([value if draw(st.booleans()) else np.nan for _ in range(rows)])
-    return np.array(columns, dtype=np.float64).T.reshape(rows, cols)
-
-
-@settings(max_examples=150, deadline=None)
-@given(sample_matrices())
-def test_pairwise_correlations_match_per_pair_numpy(matrix):
-    from mdm_core.features.ops import pairwise_correlations
-
-    got, want = pairwise_correlations(matrix), _pairwise_reference(matrix)
-    assert np.array_equal(np.isnan(got), np.isnan(want))
-    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], atol=1e-9)

@@ -1,4 +1,4 @@
-"""Streaming statistics for feature engines: exact, bounded and batch-independent.
+"""Streaming statistics over Arrow batches: exact, bounded and batch-independent.
 
 Every collector here gives the same result however the table is cut into batches:
 
@@ -13,6 +13,8 @@ Every collector here gives the same result however the table is cut into batches
 - :class:`CategoryCounts` counts category levels exactly.
 
 Memory is bounded by the limits given (distinct values, sample size), never by rows.
+The functions below them apply what was collected to new values, row-wise:
+:func:`quantiles_from_counts`, :func:`rank_pct` and :func:`level_lookup`.
 """
 
 from __future__ import annotations
@@ -20,36 +22,19 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from mdm_featurekit.arrays import as_text, int_array
 
 _CHUNK = 1 << 24  # rows per exact-sum step: keeps float64 bincount sums exact
 _MASK26 = (1 << 26) - 1
 
 
-def to_float_array(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A numeric/boolean Arrow column as float64 numpy, nulls as NaN.
-
-    The conversion is the nearest float, whatever the range: integers beyond 2**53
-    (int64/uint64 extremes included) and wide decimals are rounded, never refused, since
-    every numeric feature is a float computation."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if pa.types.is_dictionary(column.type):
-        column = column.dictionary_decode()
-    if column.type != pa.float64():
-        column = pc.cast(column, pa.float64(), safe=False)
-    return column.to_numpy(zero_copy_only=False)
-
-
-def finite(values: np.ndarray) -> np.ndarray:
-    return values[np.isfinite(values)]
-
-
 class ExactSum:
-    """Exact sum of float64 values; :meth:`value` is the correctly rounded result."""
+    """Exact sum of float64 values; :meth:`value` is the correctly rounded result,
+    :meth:`fraction` the exact rational, whatever the order values were added in."""
 
     def __init__(self) -> None:
         self._acc: dict[int, int] = {}
@@ -85,10 +70,11 @@ class ExactSum:
         return Fraction(total) * (Fraction(2) ** base)
 
     def value(self) -> float:
+        """The exact sum rounded once to the nearest float."""
         return float(self.fraction())
 
 
-def two_square(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _two_square(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``x*x`` as ``p + e`` exactly (Dekker/Veltkamp), for exact sums of squares."""
     p = values * values
     c = 134217729.0 * values
@@ -99,7 +85,10 @@ def two_square(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class NumericProfile:
-    """Streamed summary of one numeric column (see module docstring)."""
+    """Streamed summary of one numeric column (see the module docstring): ``count``
+    (finite values), ``nulls`` (missing, NaN or infinite), ``minimum``, ``maximum``,
+    exact :meth:`mean` and :meth:`std`, and the exact :meth:`distinct` values with counts
+    while there are at most ``limit`` of them (:attr:`exact`)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -126,7 +115,7 @@ class NumericProfile:
         self.maximum = max(self.maximum, float(good.max()))
         self._sum.add(good)
         with np.errstate(over="ignore", invalid="ignore"):  # squares past float's range: no exact sum
-            p, e = two_square(good)
+            p, e = _two_square(good)
         if np.all(np.isfinite(p)):
             self._sumsq.add(p)
             self._sumsq.add(e)
@@ -173,13 +162,16 @@ class NumericProfile:
 
     @property
     def n_distinct(self) -> int | None:
+        """Number of distinct values, ``None`` above the exact limit."""
         return len(self.distinct()[0]) if self.exact else None
 
     def mean(self) -> float | None:
+        """Exact mean rounded once; ``None`` without values."""
         return float(self._sum.fraction() / self.count) if self.count else None
 
     def std(self) -> float | None:
-        """Sample standard deviation (ddof=1), computed exactly then rounded."""
+        """Sample standard deviation (ddof=1), computed exactly then rounded; ``None``
+        below 2 values or when squares exceed float's range."""
         if self.count < 2 or self._sumsq is None:
             return None
         s1 = self._sum.fraction()
@@ -200,7 +192,8 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 class RowSampler:
-    """Fixed-seed bottom-k sample of rows (see module docstring), of chosen columns."""
+    """Fixed-seed bottom-k sample of ``size`` rows of chosen ``columns`` (see the module
+    docstring): feed every batch of the table in order to :meth:`add`."""
 
     def __init__(self, columns: list[str], size: int, seed: int = 20240601) -> None:
         self.columns = columns
@@ -211,6 +204,7 @@ class RowSampler:
         self._rows: pa.Table | None = None
 
     def add(self, batch: pa.RecordBatch) -> None:
+        """Offer the next batch of the table (rows are keyed by their table position)."""
         n = batch.num_rows
         positions = np.arange(self.seen, self.seen + n, dtype=np.uint64)
         self.seen += n
@@ -244,7 +238,8 @@ class RowSampler:
 
 
 class CategoryCounts:
-    """Exact counts of the levels of one column, as strings (nulls counted apart)."""
+    """Exact counts of the levels of one column, as strings (nulls counted apart in
+    ``nulls``; ``rows`` counts every value seen)."""
 
     def __init__(self) -> None:
         self.nulls = 0
@@ -254,6 +249,7 @@ class CategoryCounts:
         self._merged: pa.Table | None = None
 
     def add(self, column: pa.Array) -> None:
+        """Count one batch of the column (any type; compared as text)."""
         column = as_text(column)
         self.rows += len(column)
         self.nulls += column.null_count
@@ -281,19 +277,9 @@ class CategoryCounts:
         return ordered["value"].to_pylist(), ordered["count"].to_numpy().astype(np.int64)
 
 
-def as_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """A column as a string array (dictionary decoded), for level lookups."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if pa.types.is_dictionary(column.type):
-        column = column.dictionary_decode()
-    if not pa.types.is_string(column.type):
-        column = pc.cast(column, pa.string())
-    return column
-
-
 def quantiles_from_counts(values: np.ndarray, counts: np.ndarray, qs: np.ndarray) -> np.ndarray:
-    """``numpy.quantile(expanded, qs)`` (linear method) from distinct values and counts."""
+    """``numpy.quantile(expanded, qs)`` (linear method) from sorted distinct values and
+    their counts, without expanding them."""
     n = int(counts.sum())
     cum = np.cumsum(counts)
     h = (n - 1) * qs
@@ -305,8 +291,9 @@ def quantiles_from_counts(values: np.ndarray, counts: np.ndarray, qs: np.ndarray
 
 
 def rank_pct(values: np.ndarray, ref_values: np.ndarray, ref_counts: np.ndarray) -> np.ndarray:
-    """Average-rank percentile of ``values`` within the reference distribution (pandas'
-    ``rank(pct=True)`` for values that occur in it); NaN stays NaN."""
+    """Average-rank percentile of ``values`` within the reference distribution (sorted
+    distinct ``ref_values`` with ``ref_counts``; pandas' ``rank(pct=True)`` for values
+    that occur in it); NaN stays NaN."""
     n = ref_counts.sum()
     cum = np.concatenate([[0], np.cumsum(ref_counts)])
     left = np.searchsorted(ref_values, values, side="left")
@@ -319,118 +306,13 @@ def rank_pct(values: np.ndarray, ref_values: np.ndarray, ref_counts: np.ndarray)
     return out
 
 
-def datetime_mode(head: pa.Array | pa.ChunkedArray | None) -> str:
-    """How to parse a datetime column: ``native`` (already dates, timestamps, times or
-    durations), ``iso`` when the first values all parse as ISO 8601, else ``mixed``
-    (per-value inference). Decided from the table's first rows so it never depends on
-    batch size."""
-    import pandas as pd
-
-    if head is None:
-        return "iso"
-    if _is_native_temporal(head.type):
-        return "native"
-    sample = pd.Series(as_text(head).to_pylist(), dtype="object").dropna()
-    if sample.empty:
-        return "iso"
-    parsed = pd.to_datetime(sample, format="ISO8601", errors="coerce", utc=True)
-    return "iso" if parsed.notna().all() else "mixed"
-
-
-NS_PER_DAY = 86_400 * 10**9
-_NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
-
-
-def _is_native_temporal(typ: pa.DataType) -> bool:
-    return pa.types.is_temporal(typ)
-
-
-@attrs.frozen
-class Instants:
-    """Points in time of any range and precision, exactly, as naive UTC: whole days since
-    1970-01-01 (floor, int64) and nanoseconds into that day (int64, ``0 <= nanos <
-    NS_PER_DAY``); ``valid`` is False where the value is missing or did not parse (days
-    and nanos hold 0 there). Every Arrow unit fits (a timestamp[s] spans far more than
-    timestamp[ns] can hold), and nothing overflows: days stay below 2**47."""
-
-    days: np.ndarray
-    nanos: np.ndarray
-    valid: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.days)
-
-    @property
-    def missing(self) -> np.ndarray:
-        return ~self.valid
-
-    def min_ns(self) -> int | None:
-        """The earliest valid instant as (arbitrarily large) integer ns since the epoch."""
-        if not self.valid.any():
-            return None
-        days, nanos = self.days[self.valid], self.nanos[self.valid]
-        first = days.min()
-        return int(first) * NS_PER_DAY + int(nanos[days == first].min())
-
-
-def _int_values(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The integer storage of a temporal column (nulls as 0) and its validity."""
-    width = column.type.bit_width
-    raw = column.view(pa.int64() if width == 64 else pa.int32())
-    valid = column.is_valid().to_numpy(zero_copy_only=False)
-    values = pc.fill_null(raw, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    return values, valid
-
-
-def _split(values: np.ndarray, ns_per_unit: int, valid: np.ndarray) -> Instants:
-    per_day = NS_PER_DAY // ns_per_unit
-    days, rest = np.divmod(values, per_day)
-    nanos = rest * ns_per_unit
-    return Instants(np.where(valid, days, 0), np.where(valid, nanos, 0), valid)
-
-
-def to_instants(column: pa.Array | pa.ChunkedArray, mode: str) -> Instants:
-    """A datetime column as :class:`Instants` (naive UTC; unparseable values invalid).
-
-    Dates, timestamps (any unit; zoned ones at their UTC instant), times (on 1970-01-01)
-    and durations (from 1970-01-01) are read from their integer storage, never cast to
-    nanoseconds; text is parsed with pandas (``mode`` ``iso`` or ``mixed``, see
-    :func:`datetime_mode`) at the resolution pandas picks for it."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if pa.types.is_dictionary(column.type):
-        column = column.dictionary_decode()
-    typ = column.type
-    if pa.types.is_date32(typ):
-        values, valid = _int_values(column)
-        return _split(values, NS_PER_DAY, valid)
-    if pa.types.is_date64(typ):
-        values, valid = _int_values(column)
-        return _split(values, _NS_PER_UNIT["ms"], valid)
-    if pa.types.is_timestamp(typ) or pa.types.is_time(typ) or pa.types.is_duration(typ):
-        values, valid = _int_values(column)
-        return _split(values, _NS_PER_UNIT[typ.unit], valid)
-    return _parse_text(column, mode)
-
-
-def _parse_text(column: pa.Array, mode: str) -> Instants:
-    import pandas as pd
-
-    text = pd.Series(as_text(column).to_pandas(), dtype="object")
-    fmt = "ISO8601" if mode == "iso" else "mixed"
-    parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
-    stamps = pa.array(parsed)  # timestamp[<pandas' unit>, tz=UTC]: the UTC instants
-    if not pa.types.is_timestamp(stamps.type):
-        stamps = pc.cast(stamps, pa.timestamp("ns", "UTC"))
-    return to_instants(stamps, "native")
-
-
-def to_timestamps(column: pa.Array | pa.ChunkedArray, mode: str) -> pa.Array:
-    """A datetime column as naive ``timestamp[us]`` in UTC (unparseable values null), for
-    callers that want Arrow timestamps; values outside what microseconds hold are null.
-    Engines use :func:`to_instants`, which has no range limit."""
-    instants = to_instants(column, mode)
-    limit = (2**63 - 1) // (NS_PER_DAY // 1000) - 1
-    ok = instants.valid & (np.abs(instants.days) < limit)
-    micros = np.where(ok, instants.days, 0) * (NS_PER_DAY // 1000) + np.where(ok, instants.nanos, 0) // 1000
-    return pa.array(micros, mask=~ok, type=pa.timestamp("us"))
+def level_lookup(column: pa.Array, levels: list[str], counts: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """For each value of ``column`` (compared as text): its fitted count from
+    ``levels``/``counts`` (as :meth:`CategoryCounts.levels` returns them; unseen levels 0,
+    missing values null, int64) and its level index (-1 when unseen or missing)."""
+    text = as_text(column)
+    idx = pc.index_in(text, value_set=pa.array(levels, pa.string()))
+    index = idx.fill_null(-1).to_numpy(zero_copy_only=False)
+    found = np.where(index >= 0, counts[np.maximum(index, 0)] if len(counts) else 0, 0)
+    missing = text.is_null().to_numpy(zero_copy_only=False)
+    return int_array(found, missing), index

@@ -1,8 +1,8 @@
 """One streamed pass over the training table collecting what engines fit on.
 
 :func:`profile_table` reads the batches once and returns a :class:`TableProfile`: per
-numeric column a :class:`~mdm_core.features.fitting.NumericProfile`, per categorical
-column its :class:`~mdm_core.features.fitting.CategoryCounts`, per datetime column its
+numeric column a :class:`~mdm_featurekit.stats.NumericProfile`, per categorical
+column its :class:`~mdm_featurekit.stats.CategoryCounts`, per datetime column its
 parse mode and earliest value, null counts of every column, and a fixed-seed row sample
 of the numeric columns. All of it is independent of batch boundaries.
 
@@ -20,20 +20,20 @@ import attrs
 import numpy as np
 import pyarrow as pa
 
-from mdm_core.features.engine import FitContext, FitGuard
-from mdm_core.features.fitting import (
-    CategoryCounts,
-    NumericProfile,
-    RowSampler,
-    datetime_mode,
-    to_float_array,
-    to_instants,
-)
+from mdm_core.features.contract import FitContext
+from mdm_featurekit.arrays import to_float_array
+from mdm_featurekit.instants import datetime_mode, to_instants
+from mdm_featurekit.stats import CategoryCounts, NumericProfile, RowSampler
+from mdm_featurekit.units import FitGuard
 
 
 @attrs.define
 class TableProfile:
-    """Statistics of the training table (see module docstring)."""
+    """Statistics of the training table (see module docstring): ``rows``, per featurable
+    column its ``nulls``, per numeric column its :class:`NumericProfile`, per categorical
+    one its :class:`CategoryCounts`, per datetime one its parse mode and earliest instant
+    (ns since the epoch, ``None`` without values), the fixed-seed row ``sample`` of the
+    numeric columns (float64), and the columns whose statistics ``failed``."""
 
     rows: int
     nulls: dict[str, int]
@@ -45,7 +45,21 @@ class TableProfile:
     failed: dict[str, str] = attrs.Factory(dict)
 
     def missing_ratio(self, column: str) -> float:
+        """Share of the rows where ``column`` is missing (0 for an empty table)."""
         return self.nulls.get(column, 0) / self.rows if self.rows else 0.0
+
+    def sample_values(self, column: str) -> np.ndarray:
+        """The row sample of a numeric ``column`` as float64 (NaN = missing)."""
+        return self.sample.column(column).to_numpy(zero_copy_only=False).astype(float)
+
+    def distribution(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted distinct values of a numeric ``column`` and their counts: exact while
+        it has at most ``exact_limit`` distinct values, else those of the row sample."""
+        profile = self.numeric[column]
+        if profile.exact:
+            return profile.distinct()
+        sample = self.sample_values(column)
+        return np.unique(sample[np.isfinite(sample)], return_counts=True)
 
 
 def profile_table(
@@ -140,4 +154,4 @@ def sample_matrix(profile: TableProfile, columns: list[str]) -> np.ndarray:
     """The row sample of ``columns`` as a float matrix (NaN = missing), rows x columns."""
     if not columns or profile.sample.num_rows == 0:
         return np.empty((0, len(columns)))
-    return np.column_stack([profile.sample.column(c).to_numpy(zero_copy_only=False).astype(float) for c in columns])
+    return np.column_stack([profile.sample_values(c) for c in columns])
