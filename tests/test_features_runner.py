@@ -1,11 +1,8 @@
 """Feature generation end to end on real data (Palmer penguins, NYC flights) in real
-SQLite stores: fit on train / apply to test, batch-size independence, 1.x names, the 1.x
-custom-feature shim, skip rules and errors."""
+SQLite stores: fit on train / apply to test, batch-size independence, 1.x names, skip
+rules and errors. (1.x custom-feature files: ``plugins/mdm-plugin-legacy/tests``.)"""
 
 from __future__ import annotations
-
-import shutil
-import sys
 
 import attrs
 import numpy as np
@@ -90,17 +87,12 @@ def _frame(store, name):
     return store.read_table(name).read_all().to_pandas()
 
 
-def test_legacy_engine_on_penguins_matches_1x_names_and_shim(home, tmp_path, penguin_tables, legacy_fixture):
-    custom = home / "config" / "custom_features"
-    custom.mkdir(parents=True)
-    shutil.copy(legacy_fixture / "home" / "config" / "custom_features" / "penguins.py", custom / "penguins.py")
+def test_legacy_engine_on_penguins_matches_1x_names(home, tmp_path, penguin_tables, legacy_fixture):
     store, info, result = _generate(home, tmp_path, penguin_tables, PENGUIN_KINDS, "species", engine="legacy")
 
     assert [t.name for t in result] == ["train_features", "test_features"]  # no sample_submission_features
     train, test = _frame(store, "train_features"), _frame(store, "test_features")
     assert len(train) == 272 and len(test) == 72
-    assert "bill_ratio" in train.columns and "bill_ratio" in test.columns  # 1.x file through the shim
-    assert "mdm" not in sys.modules  # the shim leaves nothing behind
     assert list(train.columns.drop("species")) == list(test.columns)
     import sqlite3
 

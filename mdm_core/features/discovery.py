@@ -150,9 +150,9 @@ def _mdm1_sentence(path: Path) -> str:
     record = next((r for r in get_plugin_manager().records if r.distribution == LEGACY_PLUGIN), None)
     start = f"Custom features file {path} is an MDM 1.x custom-feature file"
     if record is None:
-        return f"{start}; install {LEGACY_PLUGIN} to run it (pip install {LEGACY_PLUGIN})."
+        return f"{start}; install {LEGACY_PLUGIN} to run it."
     if record.status == "disabled":
         return f"{start}; {LEGACY_PLUGIN} runs such files but is disabled (remove '{record.name}' from MDM_DISABLE_PLUGINS)."
     if record.status == "failed":
-        return f"{start}; {LEGACY_PLUGIN} runs such files but failed to load ({record.error})."
+        return f"{start}; {LEGACY_PLUGIN} runs such files but failed ({record.error})."
     return f"{start}, and {LEGACY_PLUGIN} found no 1.x operations in it."

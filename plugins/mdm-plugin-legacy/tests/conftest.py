@@ -1,0 +1,75 @@
+"""Fixtures of the legacy plugin's tests: an isolated home, a writable copy of the real
+MDM 1.0.6 fixture, and subprocess runs of MDM (for settings the plugin manager caches)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+FIXTURES = REPO.parent / "shared" / "fixtures"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """An empty MDM home, set as MDM_HOME_DIR; MDM_* settings of the caller removed."""
+    for key in list(os.environ):
+        if key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}:
+            monkeypatch.delenv(key)
+    path = tmp_path / "home"
+    path.mkdir()
+    monkeypatch.setenv("MDM_HOME_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def client(home):
+    from mdm_core.datasets.client import MDMClient
+
+    return MDMClient()
+
+
+@pytest.fixture
+def legacy_fixture(tmp_path) -> Path:
+    """A writable copy of the MDM 1.0.6 fixture (``home/`` and ``data/``)."""
+    source = FIXTURES / "legacy-mdm-1.0.6"
+    if not source.is_dir():
+        pytest.fail(f"fixture {source} is missing")
+    target = tmp_path / "legacy"
+    shutil.copytree(source, target)
+    for path in target.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
+@pytest.fixture
+def penguins_1x(home, legacy_fixture) -> Path:
+    """The home with the fixture's 1.x ``penguins.py`` in its custom-features folder;
+    returns the Kaggle-style penguins data folder to register."""
+    folder = home / "config" / "custom_features"
+    folder.mkdir(parents=True)
+    shutil.copy(legacy_fixture / "home" / "config" / "custom_features" / "penguins.py", folder / "penguins.py")
+    return legacy_fixture / "data" / "penguins"
+
+
+@pytest.fixture
+def mdm_subprocess(home):
+    """Run ``mdm ARGS`` (a list) or a Python snippet (``code=``) in a fresh process with
+    this home and extra environment ``env``; returns the CompletedProcess."""
+
+    def run(args: list[str] | None = None, *, code: str | None = None, env: dict | None = None):
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("MDM_") or k == "MDM_STRICT_PLUGINS"}
+        full_env.update({"MDM_HOME_DIR": str(home), **(env or {})})
+        if code is not None:
+            command = [sys.executable, "-c", code]
+        else:
+            command = [str(Path(sys.executable).with_name("mdm")), *(args or [])]
+        return subprocess.run(command, capture_output=True, text=True, env=full_env, timeout=300)
+
+    return run
+
