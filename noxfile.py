@@ -6,6 +6,8 @@ piece also works installed alone.
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import nox
@@ -20,6 +22,33 @@ PLUGINS = sorted(p.name for p in Path("plugins").iterdir() if (p / "pyproject.to
 TEST_NEEDS = {
     "mdm-plugin-legacy": ("mdm-featurekit", "mdm-plugin-features-new", "mdm-plugin-features-legacy"),
 }
+
+
+def _project(folder: str) -> dict:
+    with open(Path("plugins") / folder / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]
+
+
+def _with_local_dependencies(*folders: str) -> list[str]:
+    """``-e plugins/<folder>`` for each of ``folders`` and for every distribution under
+    plugins/ they need, directly or not (a feature engine needs mdm-featurekit): those are
+    on no index, so pip takes them from this checkout, in the same command. Each once,
+    what is needed before what needs it."""
+    local = {_project(p)["name"]: p for p in PLUGINS}
+    ordered: list[str] = []
+
+    def visit(folder: str) -> None:
+        if folder in ordered:
+            return
+        for requirement in _project(folder).get("dependencies", []):
+            name = re.match(r"[A-Za-z0-9._-]+", requirement).group(0).lower().replace("_", "-")
+            if name in local:
+                visit(local[name])
+        ordered.append(folder)
+
+    for folder in folders:
+        visit(folder)
+    return [arg for folder in ordered for arg in ("-e", f"plugins/{folder}")]
 
 
 @nox.session
@@ -39,10 +68,10 @@ def core(session: nox.Session) -> None:
 @nox.session
 @nox.parametrize("plugin", PLUGINS)
 def plugins(session: nox.Session, plugin: str) -> None:
-    """One plugin's own tests, in a venv with just the host, SQLite, the source-file formats
-    (registration needs them) and that plugin."""
-    session.install("-e", ".[test]", "-e", "plugins/mdm-plugin-sqlite", "-e", "plugins/mdm-plugin-files",
-                    "-e", f"plugins/{plugin}")
+    """One plugin's (or kit's, e.g. mdm-featurekit) own tests, in a venv with just the host,
+    SQLite, the source-file formats (registration needs them), that plugin and the local
+    distributions it depends on (a feature engine: mdm-featurekit)."""
+    session.install("-e", ".[test]", *_with_local_dependencies("mdm-plugin-sqlite", "mdm-plugin-files", plugin))
     needs = [arg for need in TEST_NEEDS.get(plugin, ()) for arg in ("-e", f"plugins/{need}")]
     if needs:
         session.install(*needs)
