@@ -148,7 +148,10 @@ def scan_home(home: Path | str, settings_1x: LegacySettings | None = None, *,
 
 def find_dataset(home: Path | str, name: str, settings_1x: LegacySettings | None = None, *,
                  inspect: bool = True) -> LegacyDataset | None:
-    """The 1.x dataset ``name`` of ``home`` (its YAML, else its folder), or None."""
+    """The 1.x dataset ``name`` of ``home`` (its YAML, else its folder), or None (also for
+    a name that is not a plain file name: nothing outside the home is ever looked at)."""
+    if not name or name.startswith(".") or "/" in name or "\\" in name or "\x00" in name:
+        return None
     home = Path(home).expanduser()
     settings = settings_1x if settings_1x is not None else load_settings_1x(home)
     path = settings.configs_dir / f"{name}.yaml"

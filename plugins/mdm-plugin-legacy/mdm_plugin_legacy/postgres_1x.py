@@ -22,6 +22,7 @@ masked in every message (:func:`mdm_core.secrets.mask`).
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +30,7 @@ import attrs
 import pyarrow as pa
 
 from mdm_core.errors import StorageError
-from mdm_core.secrets import mask
+from mdm_core.secrets import mask, remember
 from mdm_core.storage import quote_identifier
 from mdm_plugin_legacy.databases_1x import LegacyDatabase
 
@@ -83,6 +84,7 @@ class PostgresDatabase1x(LegacyDatabase):
         self._con = self._connect()
 
     def _connect(self) -> Any:
+        remember(os.environ.get("PGPASSWORD"))  # libpq may use it: masked in messages too
         try:
             con = self._psycopg.connect(**self.location.connect_params(), connect_timeout=self._timeout,
                                         application_name="mdm-legacy-reader")

@@ -279,11 +279,18 @@ def test_reading_never_changes_a_byte_of_the_home(home, legacy):
         header = (home / "datasets" / name / f"{name}.sqlite").read_bytes()[:20]
         assert header[18] == header[19] == 2
     before = snapshot(legacy)
+
+    def unchanged(step: str) -> None:
+        assert snapshot(legacy) == before, f"{step} changed the home"
+
     settings = load_settings_1x(home)
     assert is_legacy_home(home, settings)
     records = scan_home(home, settings)
+    unchanged("scan_home")
     for record in records:
         inspect_dataset(record)
+        find_dataset(home, record.name)
+        unchanged(f"inspecting {record.name}")
         with open_legacy_database(record) as db:
             for table in db.list_tables():
                 db.table_schema(table)
@@ -291,11 +298,11 @@ def test_reading_never_changes_a_byte_of_the_home(home, legacy):
                 db.column_notes(table)
                 for _ in db.read_table(table, batch_size=777):
                     pass
-                db.read_table(table, limit=3).read_all()
-        find_dataset(home, record.name)
-    with pytest.raises(StorageError), open_legacy_database(records[0]) as db:
-        db.read_table("missing_table")
-    assert snapshot(legacy) == before
+                db.read_table(table, columns=db.table_schema(table).names[:2], limit=3).read_all()
+                unchanged(f"reading {record.name}.{table}")
+            with pytest.raises(StorageError):
+                db.read_table("missing_table")
+        unchanged(f"closing {record.name}")
 
 
 def test_a_pending_wal_is_read_from_a_private_copy(home):
@@ -425,6 +432,12 @@ def test_a_partial_declared_feature_table_is_incomplete(home):
     assert any("'train_features' has 100 of 272 rows of 'train' (incomplete)" in p for p in penguins.problems)
 
 
+def test_find_dataset_never_looks_outside_the_home(home):
+    assert find_dataset(home, "no_such_dataset") is None
+    for name in ("../home/config/datasets/penguins", "", ".hidden", "a/b"):
+        assert find_dataset(home, name) is None
+
+
 def test_garbage_yaml_is_broken_with_the_reason_and_the_scan_goes_on(home):
     datasets = home / "config" / "datasets"
     (datasets / "penguins.yaml").write_text("name: penguins\ntables: {train: [unclosed\n")
@@ -493,8 +506,54 @@ def test_custom_paths_from_the_1x_config_are_followed(home):
 
 def test_a_file_that_is_no_database_is_broken(home):
     (home / "datasets" / "sample" / "sample.sqlite").write_bytes(b"not a database at all")
-    sample = by_name(scan_home(home))["sample"]
+    (home / "datasets" / "penguins" / "penguins.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
+    before = snapshot(home)
+    records = by_name(scan_home(home))
+    sample = records["sample"]
     assert sample.status == "broken" and "neither a SQLite nor a DuckDB database" in sample.problems[-1]
+    penguins = records["penguins"]  # SQLite magic, garbage after it
+    assert penguins.status == "broken" and "cannot be read" in penguins.problems[-1]
+    assert records["weather"].status == "ok"
+    assert snapshot(home) == before
+
+
+def test_values_that_do_not_fit_their_declared_type_are_read_as_text(home):
+    """1.x appended CSV chunks with to_sql: a later chunk could put text into a FLOAT column
+    (its first chunk was all missing) or reals into a BIGINT one. Nothing is lost."""
+    path = home / "datasets" / "sample" / "sample.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute("INSERT INTO train (id, feature1, feature2, feature3, category, target) "
+                    "VALUES (11, 'n/a', 2.5, 20240101, 'C', 1)")
+        con.execute("INSERT INTO train (id, feature1, feature2, target) VALUES (12, 0.30000000000000004, 7, 0)")
+        con.execute("CREATE TABLE blobs (a BIGINT, b)")
+        con.execute("INSERT INTO blobs VALUES (1, x'00ff'), (2, 'text'), (3, 4.5)")
+        con.execute("CREATE TABLE empty (a BIGINT, b FLOAT, c TEXT, d BOOLEAN, e DATETIME)")
+    before = snapshot(home)
+    sample = find_dataset(home, "sample")
+    assert "Table 'blobs' is in the database but not in the dataset's tables; not served." in sample.problems
+    with open_legacy_database(sample) as db:
+        schema = db.table_schema("train")
+        assert schema.field("feature1").type == pa.string()  # FLOAT holding text
+        assert schema.field("feature2").type == pa.string()  # BIGINT holding a real
+        assert schema.field("feature3").type == pa.string()  # TEXT: the integer became text
+        assert schema.field("id").type == pa.int64() and schema.field("target").type == pa.int64()
+        notes = db.column_notes("train")
+        assert notes == {
+            "feature1": "read as text: declared FLOAT but it also holds text values",
+            "feature2": "read as text: declared BIGINT but it also holds real values",
+        }
+        rows = db.read_table("train", columns=["id", "feature1", "feature2", "feature3"]).read_all().to_pylist()
+        assert rows[0] == {"id": 1, "feature1": "0.5", "feature2": "10", "feature3": "2024-01-01"}
+        assert rows[-2] == {"id": 11, "feature1": "n/a", "feature2": "2.5", "feature3": "20240101"}
+        assert rows[-1]["feature1"] == "0.30000000000000004"  # exact: float(text) round-trips
+        blobs = db.read_table("blobs").read_all()
+        assert blobs.schema.field("b").type == pa.binary()
+        assert blobs.column("b").to_pylist() == [b"\x00\xff", b"text", b"4.5"]
+        assert "read as binary" in db.column_notes("blobs")["b"]
+        empty = db.table_schema("empty")
+        assert [f.type for f in empty] == [pa.int64(), pa.float64(), pa.string(), pa.bool_(), pa.string()]
+        assert db.read_table("empty").read_all().num_rows == 0
+    assert snapshot(home) == before
 
 
 # -- 1.x settings ----------------------------------------------------------------------------
