@@ -19,40 +19,34 @@ sentence per finding, also for datasets that work (a partial or undeclared featu
 table, a stale ``dataset_info.json``, an odd ``problem_type``, a field of the wrong
 type that was ignored).
 
-With ``inspect=True`` (the default) each database is opened read-only
-(:mod:`mdm_plugin_legacy.databases_1x`) to count rows and check feature tables: a
-feature table with fewer rows than its source table, or present in the database but
-not in the YAML, is listed in ``incomplete_features`` and must not be served as
-complete. :func:`inspect_dataset` does the same for one record.
+With ``inspect=True`` (the default) each record goes through
+:func:`~mdm_plugin_legacy.inspection_1x.inspect_dataset`: its database is opened
+read-only to count rows and check the feature tables (a feature table with fewer rows
+than its source, or present in the database but not in the YAML, is listed in
+``incomplete_features`` and must not be served as complete).
+
+The record class is :class:`~mdm_plugin_legacy.dataset_1x.LegacyDataset`, importable
+from here too.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import attrs
 import yaml
 
-from mdm_core.errors import StorageError
 from mdm_core.yamlio import load_yaml
 from mdm_plugin_legacy.config_1x import LegacySettings, load_settings_1x
-from mdm_plugin_legacy.locations_1x import (
-    FileLocation,
-    PostgresLocation,
-    file_engine,
-    locate_file,
-    locate_postgres,
-)
-from mdm_plugin_legacy.metadata_1x import (
-    FEATURE_SUFFIX,
-    KNOWN_PROBLEM_TYPES,
-    BrokenMetadata,
-    database_options,
-    dataset_fields,
-)
+from mdm_plugin_legacy.dataset_1x import LegacyDataset, broken, with_problem
+from mdm_plugin_legacy.inspection_1x import inspect_dataset
+from mdm_plugin_legacy.locations_1x import file_engine, locate_file, locate_postgres
+from mdm_plugin_legacy.metadata_1x import BrokenMetadata, database_options, dataset_fields
+
+__all__ = ["LegacyDataset", "discover_dataset", "find_dataset", "inspect_dataset", "read_dataset_yaml",
+           "scan_home"]
 
 BACKENDS = ("sqlite", "duckdb", "postgresql")
 INFO_FILE = "dataset_info.json"
@@ -66,65 +60,13 @@ _COMPARED = ("display_name", "description", "tables", "feature_tables", "problem
              "last_updated_at", "datetime_columns")
 
 
-@attrs.frozen
-class LegacyDataset:
-    """One 1.x dataset. ``tables`` maps table keys (``train``, ``data``...) to the data
-    tables, ``feature_tables`` keys (``train_features``) to the feature tables, both as
-    named in the database. Timestamps are aware (naive 1.x values read as UTC, see
-    :mod:`mdm_plugin_legacy.metadata_1x`). ``location`` is a FileLocation (SQLite,
-    DuckDB) or a PostgresLocation (whose password never shows), None when unknown.
-    ``row_counts`` (table -> rows) and ``incomplete_features`` are filled by inspection
-    (``inspected``)."""
-
-    name: str
-    display_name: str = ""
-    description: str = ""
-    backend: str = ""
-    tables: dict[str, str] = attrs.field(factory=dict)
-    feature_tables: dict[str, str] = attrs.field(factory=dict)
-    problem_type: str | None = None
-    target_column: str | None = None
-    id_columns: list[str] = attrs.field(factory=list)
-    time_column: str | None = None
-    group_column: str | None = None
-    tags: list[str] = attrs.field(factory=list)
-    source: str | None = None
-    registered_at: datetime | None = None
-    last_updated_at: datetime | None = None
-    datetime_columns: list[str] = attrs.field(factory=list)
-    version: str | None = None
-    statistics: dict[str, Any] = attrs.field(factory=dict)
-    origin: str = "yaml"
-    status: str = "ok"
-    problems: list[str] = attrs.field(factory=list)
-    location: FileLocation | PostgresLocation | None = None
-    folder: Path | None = None
-    yaml_path: Path | None = None
-    info_path: Path | None = None
-    database_options: dict[str, Any] = attrs.field(factory=dict)
-    row_counts: dict[str, int] = attrs.field(factory=dict)
-    incomplete_features: list[str] = attrs.field(factory=list)
-    inspected: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    @property
-    def problem_type_known(self) -> bool:
-        """False for a problem type 1.x did not define (kept as given, flagged)."""
-        return self.problem_type is None or self.problem_type in KNOWN_PROBLEM_TYPES
-
-    @property
-    def complete_feature_tables(self) -> dict[str, str]:
-        """Feature tables that may be served (declared, and not short of rows)."""
-        return {k: v for k, v in self.feature_tables.items() if v not in self.incomplete_features}
-
-
 def scan_home(home: Path | str, settings_1x: LegacySettings | None = None, *,
-              inspect: bool = True) -> list[LegacyDataset]:
-    """Every 1.x dataset of ``home``, sorted by name (see the module doc). ``settings_1x``
-    defaults to :func:`~mdm_plugin_legacy.config_1x.load_settings_1x` of the home."""
+              inspect: bool = True, connect_timeout: int = 5) -> list[LegacyDataset]:
+    """Every 1.x dataset of ``home``, sorted by name (see the module doc); never raises
+    for a bad dataset. ``settings_1x`` defaults to
+    :func:`~mdm_plugin_legacy.config_1x.load_settings_1x` of the home (which raises
+    ConfigError for a config file that is not YAML); ``connect_timeout`` bounds each
+    PostgreSQL connection attempt of the inspection."""
     home = Path(home).expanduser()
     settings = settings_1x if settings_1x is not None else load_settings_1x(home)
     found: dict[str, LegacyDataset] = {}
@@ -143,7 +85,9 @@ def scan_home(home: Path | str, settings_1x: LegacySettings | None = None, *,
             if record is not None:
                 found[folder.name] = record
     records = [found[name] for name in sorted(found)]
-    return [inspect_dataset(r) for r in records] if inspect else records
+    if not inspect:
+        return records
+    return [inspect_dataset(r, connect_timeout=connect_timeout) for r in records]
 
 
 def find_dataset(home: Path | str, name: str, settings_1x: LegacySettings | None = None, *,
@@ -178,17 +122,17 @@ def read_dataset_yaml(path: Path, home: Path, settings: LegacySettings) -> Legac
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        return _broken(base, f"{_shown(path, home)} is not valid YAML{where}: "
+        return broken(base, f"{_shown(path, home)} is not valid YAML{where}: "
                              f"{getattr(exc, 'problem', None) or 'invalid YAML'}.")
     except (OSError, UnicodeDecodeError) as exc:
-        return _broken(base, f"{_shown(path, home)} cannot be read: {exc}.")
+        return broken(base, f"{_shown(path, home)} cannot be read: {exc}.")
     if not isinstance(data, dict):
-        return _broken(base, f"{_shown(path, home)} holds a {type(data).__name__}, not a dataset description.")
+        return broken(base, f"{_shown(path, home)} holds a {type(data).__name__}, not a dataset description.")
     record = _record(base, data, home, settings, f"{_shown(path, home)}")
     if record.ok and record.info_path is not None:
         stale = _stale_fields(record, record.info_path, home)
         if stale:
-            record = _with_problem(record, stale)
+            record = with_problem(record, stale)
     return record
 
 
@@ -204,79 +148,18 @@ def discover_dataset(folder: Path, home: Path, settings: LegacySettings) -> Lega
         try:
             data = json.loads(info.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            return _broken(base, f"Its YAML {yaml_shown} is gone and {_shown(info, home)} is unreadable: {exc}.")
+            return broken(base, f"Its YAML {yaml_shown} is gone and {_shown(info, home)} is unreadable: {exc}.")
         if not isinstance(data, dict):
-            return _broken(base, f"Its YAML {yaml_shown} is gone and {_shown(info, home)} is not a dataset description.")
+            return broken(base, f"Its YAML {yaml_shown} is gone and {_shown(info, home)} is not a dataset description.")
         record = _record(base, data, home, settings, _shown(info, home))
-        return _with_problem(record, f"Its YAML {yaml_shown} is gone; found from {_shown(info, home)}, "
+        return with_problem(record, f"Its YAML {yaml_shown} is gone; found from {_shown(info, home)}, "
                                      "which may be stale.")
     location = locate_file(name, "sqlite", None, folder, home)
     if not location.found:
         return None
     record = attrs.evolve(base, backend=location.engine, location=location)
-    return _with_problem(record, f"Its YAML {yaml_shown} and its {INFO_FILE} are gone; found from its "
+    return with_problem(record, f"Its YAML {yaml_shown} and its {INFO_FILE} are gone; found from its "
                                  "database, metadata unknown (tables taken from the database).")
-
-
-def inspect_dataset(dataset: LegacyDataset, *, connect_timeout: int = 5) -> LegacyDataset:
-    """``dataset`` checked against its database (opened read-only): row counts of every
-    table, missing data tables (broken), missing/partial/undeclared feature tables
-    (``incomplete_features``). A database that cannot be opened makes it broken."""
-    from mdm_plugin_legacy.databases_1x import open_legacy_database
-
-    if not dataset.ok or dataset.location is None:
-        return attrs.evolve(dataset, inspected=True)
-    try:
-        with open_legacy_database(dataset, connect_timeout=connect_timeout) as db:
-            counts = {table: db.row_count(table) for table in db.list_tables()}
-    except StorageError as exc:
-        return attrs.evolve(_broken(dataset, str(exc)), inspected=True)
-    return _checked(dataset, counts)
-
-
-def _checked(dataset: LegacyDataset, counts: dict[str, int]) -> LegacyDataset:
-    problems: list[str] = []
-    status = dataset.status
-    tables = dict(dataset.tables)
-    if not tables and dataset.origin == "discovered" and not dataset.feature_tables:
-        tables = {t: t for t in counts if not t.endswith(FEATURE_SUFFIX)}
-    for table in tables.values():
-        if table not in counts:
-            status = "broken"
-            problems.append(f"Data table {table!r} is missing from the database.")
-    by_table = {table: key for key, table in tables.items()}
-    features = {}
-    incomplete: list[str] = []
-    for key, table in dataset.feature_tables.items():
-        if table not in counts:
-            problems.append(f"Feature table {table!r} is listed but missing from the database; ignored.")
-            continue
-        features[key] = table
-        source = tables.get(key[: -len(FEATURE_SUFFIX)]) if key.endswith(FEATURE_SUFFIX) else None
-        if source in counts and counts[table] < counts[source]:
-            incomplete.append(table)
-            problems.append(f"Feature table {table!r} has {counts[table]:,} of {counts[source]:,} rows of "
-                            f"{source!r} (incomplete): regenerate it, do not use it.")
-        elif source in counts and counts[table] > counts[source]:
-            incomplete.append(table)
-            problems.append(f"Feature table {table!r} has {counts[table]:,} rows but {source!r} has "
-                            f"{counts[source]:,}: not trusted, regenerate it.")
-    known = set(tables.values()) | set(features.values())
-    for table in counts:
-        if table in known:
-            continue
-        base = table[: -len(FEATURE_SUFFIX)] if table.endswith(FEATURE_SUFFIX) else None
-        if base in by_table:
-            features[f"{by_table[base]}{FEATURE_SUFFIX}"] = table
-            incomplete.append(table)
-            problems.append(f"Feature table {table!r} is in the database but not in the YAML (1.x stopped "
-                            f"before recording it; {counts[table]:,} of {counts[base]:,} rows): incomplete, "
-                            "regenerate it.")
-        else:
-            problems.append(f"Table {table!r} is in the database but not in the dataset's tables; not served.")
-    return attrs.evolve(dataset, status=status, tables=tables, feature_tables=features,
-                        row_counts=counts, incomplete_features=incomplete,
-                        problems=[*dataset.problems, *problems], inspected=True)
 
 
 def _record(base: LegacyDataset, data: dict[str, Any], home: Path, settings: LegacySettings,
@@ -284,7 +167,7 @@ def _record(base: LegacyDataset, data: dict[str, Any], home: Path, settings: Leg
     try:
         fields, problems = dataset_fields(data, base.name)
     except BrokenMetadata as exc:
-        return _broken(base, f"{shown}: {exc}.")
+        return broken(base, f"{shown}: {exc}.")
     record = attrs.evolve(base, **fields, database_options=database_options(data),
                           problems=[*base.problems, *(f"{shown}: {p}" for p in problems)])
     backend = fields["backend"]
@@ -292,16 +175,16 @@ def _record(base: LegacyDataset, data: dict[str, Any], home: Path, settings: Leg
     if backend == "postgresql":
         return attrs.evolve(record, location=locate_postgres(base.name, database, settings))
     if backend not in BACKENDS:
-        return _broken(record, f"{shown}: backend {backend!r} is not one MDM 1.x used ({', '.join(BACKENDS)}).")
+        return broken(record, f"{shown}: backend {backend!r} is not one MDM 1.x used ({', '.join(BACKENDS)}).")
     location = locate_file(base.name, backend, database.get("path"), base.folder or home, home)
     record = attrs.evolve(record, location=location)
     if not location.found:
         tried = ", ".join(_shown(p, home) for p in location.tried)
-        return _broken(record, f"Its {backend} database is missing (tried {tried}).")
+        return broken(record, f"Its {backend} database is missing (tried {tried}).")
     if file_engine(location.path) is None:
-        return _broken(record, f"{_shown(location.path, home)} is neither a SQLite nor a DuckDB database.")
+        return broken(record, f"{_shown(location.path, home)} is neither a SQLite nor a DuckDB database.")
     if location.engine != backend:
-        record = _with_problem(record, f"Its YAML says {backend} but {_shown(location.path, home)} is a "
+        record = with_problem(record, f"Its YAML says {backend} but {_shown(location.path, home)} is a "
                                        f"{location.engine} database; read as {location.engine}.")
     return record
 
@@ -316,14 +199,6 @@ def _stale_fields(record: LegacyDataset, info: Path, home: Path) -> str | None:
     if not differ:
         return None
     return f"{_shown(info, home)} is stale (differs from the YAML in {', '.join(differ)}); the YAML is used."
-
-
-def _broken(record: LegacyDataset, reason: str) -> LegacyDataset:
-    return attrs.evolve(record, status="broken", problems=[*record.problems, reason])
-
-
-def _with_problem(record: LegacyDataset, problem: str) -> LegacyDataset:
-    return attrs.evolve(record, problems=[*record.problems, problem])
 
 
 def _shown(path: Path | None, home: Path) -> str:
