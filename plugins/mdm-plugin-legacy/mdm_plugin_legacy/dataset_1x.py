@@ -14,18 +14,22 @@ from mdm_plugin_legacy.metadata_1x import KNOWN_PROBLEM_TYPES
 
 @attrs.frozen
 class LegacyDataset:
-    """One 1.x dataset.
+    """One 1.x dataset, as plain data.
 
-    ``origin`` is ``"yaml"`` (from ``config/datasets/<name>.yaml``) or ``"discovered"``
-    (the YAML is gone: from the folder's ``dataset_info.json`` and database);
-    ``status`` is ``"ok"`` or ``"broken"`` (its data cannot be served); ``problems``
-    holds one sentence per finding, for ok datasets too. ``tables`` maps table keys (``train``, ``data``...) to the data
-    tables, ``feature_tables`` keys (``train_features``) to the feature tables, both as
-    named in the database. Timestamps are aware (naive 1.x values read as UTC, see
-    :mod:`mdm_plugin_legacy.metadata_1x`). ``location`` is a FileLocation (SQLite,
-    DuckDB) or a PostgresLocation (whose password never shows), None when unknown.
-    ``row_counts`` (table -> rows) and ``incomplete_features`` are filled by inspection
-    (``inspected``)."""
+    - ``origin``: ``"yaml"`` (from ``config/datasets/<name>.yaml``) or ``"discovered"``
+      (the YAML is gone: from the folder's ``dataset_info.json`` and database);
+    - ``status``: ``"ok"``, or ``"broken"`` when its data cannot be served; ``problems``
+      holds one sentence per finding, for ok datasets too;
+    - ``tables``: table key (``train``, ``data``...) -> data table, ``feature_tables``:
+      key (``train_features``) -> feature table, both as named in the database;
+    - ``registered_at``/``last_updated_at``: aware datetimes (a naive 1.x value is UTC,
+      see :mod:`mdm_plugin_legacy.metadata_1x`); ``datetime_columns`` from ``metadata``;
+    - ``location``: a FileLocation (SQLite, DuckDB) or a PostgresLocation (whose password
+      never shows), None when unknown; ``database_options`` the YAML's other ``database``
+      settings, never a secret;
+    - ``row_counts`` (table -> rows) and ``incomplete_features`` (feature tables not to
+      serve) are filled by inspection (``inspected``).
+    """
 
     name: str
     display_name: str = ""
