@@ -3,8 +3,10 @@
 The file is opened with ``read_only=True``: DuckDB then never writes the file, never
 creates a ``.wal`` (an existing one, left by a 1.x process that did not checkpoint, is
 replayed in memory only) and takes only a shared lock. Its temporary directory (for
-spilling) is a private folder outside the home, removed on close. A file still opened
-for writing by a 1.x process cannot be opened (DuckDB's lock): a StorageError says so.
+spilling; by default ``<file>.tmp`` next to the file) is a private folder outside the
+home, one per process (DuckDB shares one instance per file among connections opened with
+the same configuration), removed at exit. A file still opened for writing by a 1.x
+process cannot be opened (DuckDB's lock): a StorageError says so.
 
 Types are DuckDB's own (DuckDB enforces them), made canonical: every integer type up to
 64 bits becomes int64, FLOAT/DOUBLE float64, VARCHAR string, BLOB binary, BOOLEAN bool,
@@ -15,9 +17,11 @@ DATE date32; other types keep DuckDB's Arrow mapping (enums are read as their te
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,19 @@ import pyarrow as pa
 from mdm_core.errors import StorageError
 from mdm_core.storage import quote_identifier
 from mdm_plugin_legacy.databases_1x import LegacyDatabase, first_line
+
+_TEMP_DIR: Path | None = None
+_TEMP_LOCK = threading.Lock()
+
+
+def _temp_directory() -> Path:
+    """This process's private DuckDB temporary folder (outside any home)."""
+    global _TEMP_DIR
+    with _TEMP_LOCK:
+        if _TEMP_DIR is None:
+            _TEMP_DIR = Path(tempfile.mkdtemp(prefix="mdm-legacy-duckdb-"))
+            atexit.register(shutil.rmtree, _TEMP_DIR, True)
+        return _TEMP_DIR
 
 
 def canonical_type(typ: pa.DataType) -> pa.DataType:
@@ -59,10 +76,9 @@ class DuckDBDatabase1x(LegacyDatabase):
         except ImportError:
             raise StorageError("Reading 1.x DuckDB datasets needs the duckdb package.") from None
         self._error = duckdb.Error
-        self._tmp = Path(tempfile.mkdtemp(prefix="mdm-legacy-duckdb-"))
         try:
             self._con = duckdb.connect(str(self.path), read_only=True,
-                                       config={"temp_directory": str(self._tmp)})
+                                       config={"temp_directory": str(_temp_directory())})
         except duckdb.Error as exc:
             self.close()
             text = first_line(exc)
@@ -136,6 +152,3 @@ class DuckDBDatabase1x(LegacyDatabase):
         if con is not None:
             with contextlib.suppress(Exception):
                 con.close()
-        tmp, self._tmp = getattr(self, "_tmp", None), None
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)

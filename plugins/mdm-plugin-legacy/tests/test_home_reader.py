@@ -249,6 +249,17 @@ def test_reads_stream_in_bounded_batches(home):
         assert db.read_table("train", limit=0).read_all().num_rows == 0
 
 
+def test_a_database_may_be_open_twice_at_once(home):
+    for name in ("weather", "penguins"):
+        dataset = find_dataset(home, name, inspect=False)
+        with open_legacy_database(dataset) as first, open_legacy_database(dataset) as second:
+            table = next(iter(dataset.tables.values()))
+            reader = first.read_table(table, batch_size=10)
+            reader.read_next_batch()
+            assert second.row_count(table) == first.row_count(table)
+            assert second.read_table(table, limit=5).read_all().num_rows == 5
+
+
 def test_bookkeeping_tables_are_never_listed_or_read(home):
     penguins = find_dataset(home, "penguins")
     with sqlite3.connect(f"file:{penguins.location.path}?mode=ro&immutable=1", uri=True) as raw:
