@@ -21,7 +21,7 @@ import pyarrow as pa
 from mdm_core.backends import get_backend
 from mdm_core.config.settings import Settings
 from mdm_core.datasets import journal
-from mdm_core.datasets.catalog import Catalog
+from mdm_core.datasets.catalog import Catalog, open_catalog
 from mdm_core.datasets.detection import (
     SAMPLE_ROWS,
     TargetStats,
@@ -108,7 +108,7 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     lock is held from the existence check to the commit (see
     :mod:`mdm_core.datasets.handover` for the steps and what a kill leaves)."""
     name = normalize_name(request.name)
-    catalog = Catalog(settings)
+    catalog = open_catalog(settings)
     _refuse_existing(catalog, name, request.force)
     problem_type = normalize_problem_type(request.problem_type)
     overrides = parse_type_overrides(request.type_overrides)
