@@ -264,7 +264,7 @@ def test_a_factory_building_something_else_is_a_plugin_error(manager, tmp_path):
 
 
 def test_features_self_test_samples_any_registered_format(manager, tmp_path):
-    from mdm_core.features.selftest import file_sample
+    from mdm_core.datasets.detection import file_sample
 
     path = tmp_path / "s.jsonl"
     path.write_text("".join(json.dumps({"x": i, "tag": "ab"[i % 2]}) + "\n" for i in range(50)))

@@ -126,7 +126,7 @@ def regenerate(name: str, engine: str | None, force: bool, fmt: str) -> None:
 
 @features.command("test")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV or Parquet file to take the sample from (default: a built-in sample).")
+              help="File to take the sample from, any format registration reads (default: a built-in sample).")
 @click.option("--rows", type=click.IntRange(2, 100_000), default=200, show_default=True)
 @click.option("--dataset", default="selftest", help="Also test <custom_features_dir>/<DATASET>.py.")
 @FORMAT_OPTION
@@ -135,8 +135,9 @@ def test_(path: Path | None, rows: int, dataset: str, fmt: str) -> None:
     import attrs
 
     from mdm_core.config import load_settings
+    from mdm_core.datasets.detection import file_sample
     from mdm_core.features.discovery import plugin_custom_features
-    from mdm_core.features.selftest import check_components, file_sample, synthetic_sample
+    from mdm_core.features.selftest import check_components, synthetic_sample
 
     settings = load_settings().settings
     if path is not None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mdm_core.datasets.models import COLUMN_KINDS
 from mdm_core.errors import DatasetError
+from mdm_core.storage import head_rows
 
 #: Rows from the start of each table that kinds are detected on.
 SAMPLE_ROWS = 20_000
@@ -149,3 +151,22 @@ def column_kinds(sample: pa.Table, id_columns: Sequence[str], overrides: dict[st
         c: overrides.get(c) or ("id" if c in id_columns else detect_kind(c, sample.column(c)))
         for c in sample.column_names
     }
+
+
+def file_sample(path: Path, rows: int) -> tuple[pa.Table, dict[str, str]]:
+    """The first ``rows`` rows of a file, read as registration reads it (any installed
+    source format), with detected column kinds."""
+    from mdm_core.sources import reader_for
+
+    reader = reader_for(path, rows)
+    while True:
+        stream = reader.open()
+        try:
+            table = head_rows(stream, rows, stream.schema)
+            break
+        except pa.ArrowInvalid as exc:
+            if not reader.widen_for(exc):
+                raise reader.error_for(exc) from None
+        finally:
+            stream.close()
+    return table, {name: detect_kind(name, table.column(name)) for name in table.column_names}

@@ -11,7 +11,6 @@ the error) or ``not applicable`` (a custom feature whose inputs the sample lacks
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -22,7 +21,6 @@ from mdm_core.features.contract import FitContext, SourceColumn
 from mdm_core.features.custom_stage import CustomStage, prepare
 from mdm_core.features.discovery import custom_producers, engine_offers
 from mdm_core.features.naming import NameRegistry
-from mdm_core.storage import head_rows
 
 
 @attrs.frozen
@@ -60,25 +58,6 @@ def synthetic_sample(rows: int, extra_numeric: list[str]) -> tuple[pa.Table, dic
             data[name] = pa.array(rng.integers(1, 2400, rows).astype(float))
             kinds[name] = "numeric"
     return pa.table(data), kinds
-
-
-def file_sample(path: Path, rows: int) -> tuple[pa.Table, dict[str, str]]:
-    """The first ``rows`` rows of a CSV or Parquet file, with detected column kinds."""
-    from mdm_core.datasets.detection import detect_kind
-    from mdm_core.sources import reader_for
-
-    reader = reader_for(path, rows)
-    while True:
-        stream = reader.open()
-        try:
-            table = head_rows(stream, rows, stream.schema)
-            break
-        except pa.ArrowInvalid as exc:
-            if not reader.widen_for(exc):
-                raise reader.error_for(exc) from None
-        finally:
-            stream.close()
-    return table, {name: detect_kind(name, table.column(name)) for name in table.column_names}
 
 
 def check_components(settings: Any, sample: pa.Table, kinds: dict[str, str], dataset: str = "selftest") -> list[ComponentCheck]:
