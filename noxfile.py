@@ -61,7 +61,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def core(session: nox.Session) -> None:
     """Host tests with only the default SQLite plugin and the source-file formats installed."""
-    session.install("-e", ".[test]", "-e", "plugins/mdm-plugin-sqlite", "-e", "plugins/mdm-plugin-files")
+    session.install("-e", ".[test]", *_with_local_dependencies("mdm-plugin-sqlite", "mdm-plugin-files"))
     session.run("pytest", "tests", "-m", "not postgres", *session.posargs)
 
 
