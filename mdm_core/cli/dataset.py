@@ -69,13 +69,36 @@ def list_(fmt: str) -> None:
         return
     emit_table(
         None,
-        ["name", "backend", "tables", "rows", "target", "problem type", "registered"],
+        ["name", "display name", "backend", "tables (rows)", "target", "tags", "registered", "layout"],
         [
-            [i.name, i.backend, len(i.tables), f"{sum(t.row_count for t in i.data_tables):,}",
-             i.target_column, i.problem_type, i.registered_at[:19]]
+            [i.name, i.display_name, i.backend, _tables_cell(i),
+             i.target_column, ", ".join(i.tags), i.registered_at[:10], _layout_cell(i)]
             for i in infos
         ],
     )
+    for i in infos:
+        if i.status != "ok" or i.problems:
+            click.echo(f"{i.name}: {i.status if i.status != 'ok' else 'note'}: {' '.join(i.problems)}")
+    legacy = [i.name for i in infos if i.legacy]
+    if legacy:
+        click.echo(f"{len(legacy)} MDM 1.x dataset(s), served read-only as they are: run `mdm-migrate plan` to migrate.")
+
+
+def _tables_cell(info: DatasetInfo) -> str:
+    """Data tables with their rows, then how many feature tables (and incomplete ones)."""
+    cell = ", ".join(f"{t.name} {t.row_count:,}" for t in info.data_tables)
+    features = [t for t in info.tables if t.kind == "features"]
+    incomplete = [t for t in features if t.name in info.incomplete_tables]
+    if features:
+        cell += f"; +{len(features)} features" + (f" ({len(incomplete)} incomplete)" if incomplete else "")
+    return cell
+
+
+def _layout_cell(info: DatasetInfo) -> str:
+    if not info.legacy:
+        return "new"
+    found = " (discovered)" if info.store.get("origin") == "discovered" else ""
+    return f"1.x{found}{' BROKEN' if info.status != 'ok' else ''}"
 
 
 @dataset.command()
@@ -93,12 +116,19 @@ def info(name: str, fmt: str) -> None:
         ("ID columns", ", ".join(meta.id_columns)), ("Time column", meta.time_column),
         ("Group column", meta.group_column), ("Tags", ", ".join(meta.tags)),
         ("Description", meta.description), ("Source", meta.source), ("Registered", meta.registered_at),
-        ("Feature engine", meta.feature_engine),
+        ("Feature engine", meta.feature_engine), ("Datetime columns", ", ".join(meta.datetime_columns)),
+        ("Layout", _layout_cell(meta) if meta.legacy else None), ("Status", meta.status if meta.status != "ok" else None),
     ]:
         if value:
-            click.echo(f"{label + ':':15}{value}")
+            click.echo(f"{label + ':':18}{value}")
+    for problem in meta.problems:
+        click.echo(f"{'Problem:':18}{problem}")
+    incomplete = set(meta.incomplete_tables)
     emit_table("Tables", ["table", "kind", "rows", "columns"],
-               [[t.name, t.kind, f"{t.row_count:,}", len(t.columns)] for t in meta.tables])
+               [[t.name, t.kind + (" (incomplete: not served)" if t.name in incomplete else ""), f"{t.row_count:,}",
+                 len(t.columns)] for t in meta.tables])
+    if meta.legacy:
+        click.echo("This is an MDM 1.x dataset, served read-only as it is: run `mdm-migrate plan` to migrate.")
     for table in meta.data_tables:
         emit_table(f"Columns of {table.name}", ["column", "type", "arrow type"],
                    [[c.name, c.type, c.arrow_type] for c in table.columns])
@@ -116,7 +146,8 @@ def remove(name: str, force: bool, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"Would remove dataset '{meta.name}' ({meta.backend}; tables: {tables}).")
         return
-    if not force and not click.confirm(f"Remove dataset '{meta.name}' and its tables ({tables})?", default=False):
+    what = "its 1.x YAML and folder" if meta.legacy else "its tables"
+    if not force and not click.confirm(f"Remove dataset '{meta.name}' and {what} ({tables})?", default=False):
         click.echo("Nothing removed.")
         return
     client.remove_dataset(meta.name)
@@ -126,7 +157,10 @@ def remove(name: str, force: bool, dry_run: bool) -> None:
 def info_json(meta: DatasetInfo, *, with_columns: bool = True) -> dict:
     """The ``--format json`` shape of a dataset (stable keys for scripts)."""
     data = dataset_to_dict(meta)
+    data["layout"] = "1.x" if meta.legacy else "new"
+    incomplete = set(meta.incomplete_tables)
     for table in data["tables"]:
+        table["complete"] = table["name"] not in incomplete
         if not with_columns:
             table.pop("columns", None)
     return data

@@ -6,6 +6,7 @@ import re
 
 import attrs
 import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from mdm_core.errors import DatasetError
 
@@ -86,7 +87,15 @@ class TableInfo:
 
 @attrs.define
 class DatasetInfo:
-    """Everything the catalog knows about one dataset; stored as ``dataset.yaml``."""
+    """Everything the catalog knows about one dataset; stored as ``dataset.yaml``.
+
+    ``format_version`` is 2 for the new layout; a legacy catalog serves an earlier MDM's
+    datasets read-only with their version (1 for MDM 1.x) and fills the last fields:
+    ``status`` (``ok``, or ``broken`` when its data cannot be served), ``problems`` (one
+    sentence each), ``incomplete_tables`` (tables listed but never served: a 1.x feature
+    table short of rows) and ``datetime_columns`` (declared datetime columns 1.x kept as
+    text). New-layout files never hold them.
+    """
 
     name: str
     display_name: str
@@ -105,6 +114,15 @@ class DatasetInfo:
     feature_engine: str | None = None
     store: dict = attrs.Factory(dict)
     format_version: int = 2
+    status: str = "ok"
+    problems: list[str] = attrs.Factory(list)
+    incomplete_tables: list[str] = attrs.Factory(list)
+    datetime_columns: list[str] = attrs.Factory(list)
+
+    @property
+    def legacy(self) -> bool:
+        """True for an earlier MDM's dataset, served read-only until migrated."""
+        return self.format_version < 2
 
     def table(self, name: str) -> TableInfo:
         for table in self.tables:
@@ -129,6 +147,12 @@ class DatasetInfo:
 
 
 converter = cattrs.Converter(forbid_extra_keys=False)
+#: Fields only an earlier MDM's datasets have: left out of ``dataset.yaml`` when unset.
+_LEGACY_ONLY = ("status", "problems", "incomplete_tables", "datetime_columns")
+converter.register_unstructure_hook(
+    DatasetInfo,
+    make_dict_unstructure_fn(DatasetInfo, converter, **{f: override(omit_if_default=True) for f in _LEGACY_ONLY}),
+)
 
 
 def dataset_to_dict(info: DatasetInfo) -> dict:

@@ -133,6 +133,7 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     with dataset_lock(catalog.root, name, "register"):
         recover_interrupted(catalog, held=name)
         _refuse_existing(catalog, name, request.force)
+        replaced = catalog.load(name) if catalog.exists(name) else None
         operation = journal.begin(
             catalog.root, name, "register", backend_name,
             stage_key=f"stage_{secrets.token_hex(4)}", final_key=journal.store_key(name),
@@ -164,6 +165,8 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
             abandon_registration(catalog, backend, operation, store_created=store_created)
             raise
         commit_registration(catalog, backend, operation, info)
+        if replaced is not None and replaced.legacy:
+            catalog.discard(replaced)  # the 1.x metadata of the dataset just replaced
     log.info("registered dataset", dataset=name, backend=backend_name, tables=[t.name for t in info.tables])
     return info
 
