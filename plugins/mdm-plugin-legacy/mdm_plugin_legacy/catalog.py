@@ -29,8 +29,8 @@ from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo
 from mdm_core.errors import DatasetError, DatasetNotFound, StorageError
 from mdm_plugin_legacy.catalog_1x import find_dataset, scan_home
 from mdm_plugin_legacy.config_1x import LegacySettings, load_settings_1x
-from mdm_plugin_legacy.databases_1x import open_legacy_database
 from mdm_plugin_legacy.dataset_1x import LegacyDataset
+from mdm_plugin_legacy.open_1x import open_legacy_database
 
 LAYOUT = "1.x"
 

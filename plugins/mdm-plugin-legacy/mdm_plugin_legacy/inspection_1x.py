@@ -19,9 +19,9 @@ from __future__ import annotations
 import attrs
 
 from mdm_core.errors import StorageError
-from mdm_plugin_legacy.databases_1x import open_legacy_database
 from mdm_plugin_legacy.dataset_1x import LegacyDataset, broken
 from mdm_plugin_legacy.metadata_1x import FEATURE_SUFFIX
+from mdm_plugin_legacy.open_1x import open_legacy_database
 
 
 def inspect_dataset(dataset: LegacyDataset, *, connect_timeout: int = 5) -> LegacyDataset:

@@ -26,7 +26,8 @@ from mdm_core.storage import (
 )
 from mdm_plugin_legacy.catalog import LAYOUT
 from mdm_plugin_legacy.catalog_1x import find_dataset
-from mdm_plugin_legacy.databases_1x import LegacyDatabase, open_legacy_database
+from mdm_plugin_legacy.databases_1x import LegacyDatabase
+from mdm_plugin_legacy.open_1x import open_legacy_database
 
 READ_ONLY = "is an MDM 1.x dataset, read-only until migrated (mdm-migrate plan shows how)"
 

@@ -25,8 +25,8 @@ import pyarrow as pa
 import pytest
 from mdm_plugin_legacy.catalog_1x import LegacyDataset, find_dataset, inspect_dataset, scan_home
 from mdm_plugin_legacy.config_1x import is_legacy_home, load_settings_1x
-from mdm_plugin_legacy.databases_1x import open_legacy_database
 from mdm_plugin_legacy.locations_1x import FileLocation
+from mdm_plugin_legacy.open_1x import open_legacy_database
 
 from mdm_core.errors import ConfigError, StorageError
 

@@ -23,8 +23,8 @@ import pytest
 import yaml
 from mdm_plugin_legacy.catalog_1x import find_dataset, scan_home
 from mdm_plugin_legacy.config_1x import load_settings_1x
-from mdm_plugin_legacy.databases_1x import open_legacy_database
 from mdm_plugin_legacy.locations_1x import PostgresLocation
+from mdm_plugin_legacy.open_1x import open_legacy_database
 
 from mdm_core.errors import StorageError
 from mdm_core.testing.postgres import require_server
