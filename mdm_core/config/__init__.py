@@ -29,13 +29,16 @@ class LoadedSettings:
     """Settings plus where each key came from and which loader produced them.
 
     ``unknown`` holds the keys found under a plugin's section that its settings class
-    does not declare (``mdm config show`` warns, ``mdm config validate`` fails)."""
+    does not declare (``mdm config show`` warns, ``mdm config validate`` fails). ``notes``
+    are the loader's warnings, one sentence each (a legacy loader names there the keys of
+    an earlier MDM that this one does not use): never an error."""
 
     settings: Settings
     sources: dict[str, str]
     loader: str
     files: tuple[str, ...]
     unknown: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def unmigrated_reasons(home: Path) -> list[str]:
@@ -105,7 +108,8 @@ def load_settings(home: Path | None = None) -> LoadedSettings:
     model = settings_model()
     settings = build_settings(home, loaded.values, loaded.sources, model)
     unknown = tuple(dotted for dotted, _ in unknown_keys(loaded.values, model))
-    return LoadedSettings(settings, loaded.sources, choice.plugin, loaded.files, unknown)
+    notes = tuple(getattr(loaded, "notes", ()))
+    return LoadedSettings(settings, loaded.sources, choice.plugin, loaded.files, unknown, notes)
 
 
 def update_config_file(home: Path, dotted: str, value: Any) -> Path:

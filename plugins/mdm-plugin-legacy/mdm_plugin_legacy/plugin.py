@@ -1,8 +1,10 @@
 """Entry point of the MDM 1.x compatibility plugin.
 
-Today it runs 1.x per-dataset custom-feature files through ``mdm_custom_features``; the
-1.x config loader, dataset catalog and storage readers join it here as legacy-generation
-implementations.
+It runs 1.x per-dataset custom-feature files through ``mdm_custom_features``, offers the
+legacy generation of the config loader (``mdm_config_loaders``), tells the host when a
+home holds unmigrated 1.x data (``mdm_unmigrated_home``), and the legacy generations of
+the dataset catalog and storage. Every hook imports its module when called, so loading
+the plugin stays cheap.
 """
 
 from __future__ import annotations
@@ -18,3 +20,28 @@ def mdm_custom_features(settings: Any, dataset: str | None) -> list[Any]:
     from mdm_plugin_legacy.custom_features import dataset_items
 
     return dataset_items(settings, dataset)
+
+
+def _load_config(home: Any) -> Any:
+    from mdm_plugin_legacy.config_loader import load_legacy_config
+
+    return load_legacy_config(home)
+
+
+@hookimpl
+def mdm_config_loaders() -> list[Any]:
+    """The legacy config loader: a 1.x home's mdm.yaml, config.yaml and legacy variables."""
+    from mdm_core.hookspecs import Implementation
+
+    return [Implementation(kind="config", name="home", generation="legacy", factory=_load_config,
+                           description="MDM 1.x nested mdm.yaml, flat config.yaml, MDM_BACKEND/"
+                                       "MDM_BATCH_SIZE/MDM_LOG_LEVEL and MDM_<SECTION>_<KEY>")]
+
+
+@hookimpl
+def mdm_unmigrated_home(home: Any) -> list[str]:
+    """Why ``home`` holds unmigrated MDM 1.x data (directory listings only; never raises)."""
+    from mdm_plugin_legacy.config_loader import unmigrated_reasons
+
+    return unmigrated_reasons(home)
+
