@@ -76,7 +76,7 @@ class MDMPluginManager:
                 plugin = ep.load()
             except Exception as exc:  # any import-time failure of a third-party plugin
                 self.records.append(PluginRecord(ep.name, dist, version, "loaded"))
-                self._fail(ep.name, f"failed to load: {type(exc).__name__}: {exc}")
+                self.fail(ep.name, f"failed to load: {type(exc).__name__}: {exc}")
                 continue
             self._register(plugin, ep.name, dist, version)
 
@@ -88,18 +88,20 @@ class MDMPluginManager:
         self.records.append(PluginRecord(name, dist, version, "loaded"))
         unknown = [attr for attr in _hook_like_names(plugin) if not hasattr(MDMHookSpecs, attr)]
         if unknown:
-            self._fail(name, "; ".join(_unknown_hook(attr) for attr in unknown))
+            self.fail(name, "; ".join(_unknown_hook(attr) for attr in unknown))
             return
         try:
             self.pm.register(plugin, name=name)
         except Exception as exc:  # pluggy's PluginValidationError: arguments the spec lacks, ...
-            self._fail(name, f"cannot be registered: {_one_line(exc)}")
+            self.fail(name, f"cannot be registered: {_one_line(exc)}")
             return
         hooks = tuple(sorted(impl.name for impl in self.pm.get_hookcallers(plugin) or ()))
         self._update(name, hooks=hooks)
 
-    def _fail(self, name: str, reason: str) -> None:
-        """Mark plugin ``name`` failed (and unregister it), or raise under strict mode."""
+    def fail(self, name: str, reason: str) -> None:
+        """Mark plugin ``name`` failed with a one-line ``reason`` (and unregister it), or
+        raise under strict mode. Host code that calls a plugin's objects outside a hook
+        call (a source format's ``claims``) reports their failures here."""
         record = self._update(name, status="failed", error=reason)
         if self.strict:
             raise PluginError(f"Plugin '{name}' ({record.distribution}) {reason} (MDM_STRICT_PLUGINS is set).")
@@ -112,6 +114,10 @@ class MDMPluginManager:
         self.records[index] = attrs.evolve(self.records[index], **changes)
         return self.records[index]
 
+    def is_loaded(self, name: str) -> bool:
+        """Whether plugin ``name`` is registered (loaded and not failed)."""
+        return self.pm.get_plugin(name) is not None
+
     def implementations(self, kind: str) -> list[tuple[str, Implementation]]:
         """All (plugin name, Implementation) offered for ``kind``, in registration order;
         a plugin offering anything else under that hook is marked failed."""
@@ -119,37 +125,6 @@ class MDMPluginManager:
             IMPLEMENTATION_HOOKS[kind], accept=lambda item: isinstance(item, Implementation) and item.kind == kind,
             expected=f"a {kind} Implementation",
         )
-
-    def settings_sections(self) -> list[Any]:
-        """The settings sections (:class:`mdm_core.config.sections.Section`) declared by
-        the implementations of loaded plugins. A plugin declaring a broken one (class not
-        attrs, a field without a usable default, a place the host holds or another
-        plugin's class holds) is marked failed. When two plugins declare one place with
-        different classes, the implementation named like the section (``sqlite`` for
-        ``database.sqlite``) keeps it, otherwise the first in load order."""
-        from mdm_core.config.sections import Section, check_section
-
-        declared = [
-            (plugin, impl) for kind in IMPLEMENTATION_HOOKS for plugin, impl in self.implementations(kind)
-            if impl.settings_class is not None
-        ]
-        declared.sort(key=lambda item: str(item[1].settings_section).rsplit(".", 1)[-1] != item[1].name)
-        claimed: list[Section] = []
-        for plugin, impl in declared:
-            if self.pm.get_plugin(plugin) is None:
-                continue
-            section = Section(str(impl.settings_section), impl.settings_class, plugin)
-            try:
-                check_section(section, claimed)
-            except ValueError as exc:
-                self._fail(plugin, f"settings section {impl.settings_section!r}: {' '.join(str(exc).split())}")
-                continue
-            claimed.append(section)
-        first: dict[str, Section] = {}
-        for section in claimed:
-            if self.pm.get_plugin(section.plugin) is not None:
-                first.setdefault(section.dotted, section)
-        return list(first.values())
 
     def collect(
         self, hook_name: str, *, accept: Callable[[Any], bool] | None = None, expected: str = "",
@@ -169,11 +144,11 @@ class MDMPluginManager:
                 if result is not None and not isinstance(result, (list, tuple)):
                     raise TypeError(f"returned {type(result).__name__}, not a list")
             except Exception as exc:
-                self._fail(impl.plugin_name, f"hook {hook_name} failed: {_one_line(exc)}")
+                self.fail(impl.plugin_name, f"hook {hook_name} failed: {_one_line(exc)}")
                 continue
             refused = [item for item in result or () if accept is not None and not accept(item)]
             if refused:
-                self._fail(impl.plugin_name, f"offers {refused[0]!r} under {hook_name}, not {expected}")
+                self.fail(impl.plugin_name, f"offers {refused[0]!r} under {hook_name}, not {expected}")
                 continue
             found.extend((impl.plugin_name, item) for item in result or ())
         return found

@@ -126,7 +126,7 @@ def reader_for(path: Path, batch_size: int, kinds: Mapping[str, str] | None = No
             score = _score(offered.claims(path))
         except Exception as exc:  # a plugin's bug must not stop registration
             text = " ".join(str(exc).split())[:300]
-            manager._fail(plugin, f"source format {offered.name!r} failed to claim a file: {type(exc).__name__}: {text}")
+            manager.fail(plugin, f"source format {offered.name!r} failed to claim a file: {type(exc).__name__}: {text}")
             continue
         if score > best_score:
             best, best_score = (plugin, offered), score

@@ -22,7 +22,14 @@ from typing import Any
 import attrs
 import cattrs
 
-from mdm_core.config.sections import Composed, Section, compose, field_default, resolved_fields
+from mdm_core.config.sections import (
+    Composed,
+    Section,
+    compose,
+    declared_sections,
+    field_default,
+    resolved_fields,
+)
 from mdm_core.config.settings import Settings
 from mdm_core.errors import ConfigError
 from mdm_core.flags import parse_flag_value
@@ -117,7 +124,7 @@ def settings_model() -> SettingsModel:
     (a plugin whose section is broken is marked failed and left out)."""
     from mdm_core.plugins import get_plugin_manager
 
-    return model_for(tuple(get_plugin_manager().settings_sections()))
+    return model_for(tuple(declared_sections(get_plugin_manager())))
 
 
 def leaves() -> dict[str, Leaf]:

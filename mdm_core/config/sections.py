@@ -187,3 +187,35 @@ def _fits(value: Any, typ: Any) -> bool:
     if typ is int:
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, typ)
+
+
+def declared_sections(manager: Any) -> list[Section]:
+    """The settings sections declared by the implementations of ``manager``'s loaded
+    plugins. A plugin declaring a broken one (class not attrs, a field without a usable
+    default, a place the host holds or another plugin's class holds) is marked failed.
+    When two plugins declare one place with different classes, the implementation named
+    like the section (``sqlite`` for ``database.sqlite``) keeps it, otherwise the first
+    in load order."""
+    from mdm_core.plugins import IMPLEMENTATION_HOOKS
+
+    declared = [
+        (plugin, impl) for kind in IMPLEMENTATION_HOOKS for plugin, impl in manager.implementations(kind)
+        if impl.settings_class is not None
+    ]
+    declared.sort(key=lambda item: str(item[1].settings_section).rsplit(".", 1)[-1] != item[1].name)
+    claimed: list[Section] = []
+    for plugin, impl in declared:
+        if not manager.is_loaded(plugin):
+            continue
+        section = Section(str(impl.settings_section), impl.settings_class, plugin)
+        try:
+            check_section(section, claimed)
+        except ValueError as exc:
+            manager.fail(plugin, f"settings section {impl.settings_section!r}: {' '.join(str(exc).split())}")
+            continue
+        claimed.append(section)
+    first: dict[str, Section] = {}
+    for section in claimed:
+        if manager.is_loaded(section.plugin):
+            first.setdefault(section.dotted, section)
+    return list(first.values())

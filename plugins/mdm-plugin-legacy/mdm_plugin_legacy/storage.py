@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mdm_core.errors import StorageError
+from mdm_core.errors import PluginError, StorageError
 from mdm_core.storage import (
     FILTER_OPS,
     BackendCapabilities,
@@ -57,7 +57,10 @@ class LegacyStorage:
     @property
     def new(self) -> Any:
         if self._new is None:
-            raise StorageError(f"No new-generation '{self.name}' backend is installed: install mdm-plugin-{self.name}.")
+            raise PluginError(
+                f"No storage plugin provides '{self.name}' for datasets in the new layout (mdm-plugin-legacy only "
+                f"reads MDM 1.x databases): install mdm-plugin-{self.name} or check `mdm plugins list`."
+            )
         return self._new
 
     @property
