@@ -29,12 +29,16 @@ def show(sources: bool, fmt: str) -> None:
         rows.append((dotted, leaf.shown(value), mask(loaded.sources.get(dotted, "default"))))
     for line in _unknown_key_lines(loaded):
         click.echo(f"Warning: {line}", err=True)
+    for note in loaded.notes:
+        click.echo(f"Warning: {mask(note)}", err=True)
     if fmt == "json":
         data = {"home": str(loaded.settings.home), "loader": loaded.loader, "values": {k: v for k, v, _ in rows}}
         if sources:
             data["sources"] = {k: s for k, _, s in rows}
         if loaded.unknown:
             data["unknown_keys"] = list(loaded.unknown)
+        if loaded.notes:
+            data["notes"] = [mask(note) for note in loaded.notes]
         emit_json(data)
         return
     click.echo(f"Home: {loaded.settings.home}")
@@ -48,12 +52,15 @@ def validate() -> None:
     from mdm_core.config import load_settings
     from mdm_core.config.model import check_choices
     from mdm_core.errors import ConfigError
+    from mdm_core.secrets import mask
 
     loaded = load_settings()
     check_choices(loaded.settings, loaded.sources)
     unknown = _unknown_key_lines(loaded)
     if unknown:
         raise ConfigError("; ".join(unknown) + ".")
+    for note in loaded.notes:
+        click.echo(f"Warning: {mask(note)}", err=True)
     where = ", ".join(loaded.files) or "no config file (defaults)"
     click.echo(f"Configuration is valid ({where}).")
 

@@ -45,3 +45,30 @@ def mdm_unmigrated_home(home: Any) -> list[str]:
 
     return unmigrated_reasons(home)
 
+
+def _catalog(settings: Any) -> Any:
+    from mdm_plugin_legacy.catalog import LegacyCatalog
+
+    return LegacyCatalog(settings)
+
+
+@hookimpl
+def mdm_dataset_catalogs() -> list[Any]:
+    """The legacy catalog: the new layout's datasets plus the home's 1.x datasets."""
+    from mdm_core.hookspecs import Implementation
+
+    return [Implementation(kind="catalog", name="home", generation="legacy", factory=_catalog,
+                           description="new-layout datasets plus MDM 1.x datasets read in place")]
+
+
+@hookimpl
+def mdm_storage_backends() -> list[Any]:
+    """Legacy generations of the three engines: the new backend, plus 1.x databases read in place."""
+    from mdm_core.hookspecs import Implementation
+    from mdm_plugin_legacy.storage import make_storage
+
+    return [
+        Implementation(kind="storage", name=name, generation="legacy", factory=make_storage(name),
+                       description=f"new {name} stores, and MDM 1.x {name} databases read-only in place")
+        for name in ("sqlite", "duckdb", "postgresql")
+    ]
