@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table
-from mdm_core.datasets.models import DatasetInfo, dataset_to_dict
+from mdm_core.datasets.models import DatasetInfo, TableInfo, dataset_to_dict
 
 
 def _client():
@@ -61,32 +61,50 @@ def register(name, path, target, problem_type, id_columns, time_column, group_co
 def list_(fmt: str) -> None:
     """List registered datasets."""
     infos = _client().list_datasets()
+    legacy = [i.name for i in infos if i.legacy]
+    hint = f"{len(legacy)} MDM 1.x dataset(s), served read-only as they are: run `mdm-migrate plan` to migrate."
     if fmt == "json":
         emit_json([info_json(i, with_columns=False) for i in infos])
+        if legacy:  # stdout stays pure JSON; each 1.x dataset says "layout": "1.x"
+            click.echo(hint, err=True)
         return
     if not infos:
         click.echo("No datasets registered yet. Try: mdm dataset register NAME PATH")
         return
     emit_table(
         None,
-        ["name", "display name", "backend", "tables (rows)", "target", "tags", "registered", "layout"],
+        ["name", "display name", "backend", "tables (rows)", "target", "tags", "description", "registered",
+         "layout"],
         [
-            [i.name, i.display_name, i.backend, _tables_cell(i),
-             i.target_column, ", ".join(i.tags), i.registered_at[:10], _layout_cell(i)]
+            [i.name, i.display_name, i.backend, _tables_cell(i), i.target_column, ", ".join(i.tags),
+             _short(i.description), i.registered_at[:10], _layout_cell(i)]
             for i in infos
         ],
     )
     for i in infos:
         if i.status != "ok" or i.problems:
             click.echo(f"{i.name}: {i.status if i.status != 'ok' else 'note'}: {' '.join(i.problems)}")
-    legacy = [i.name for i in infos if i.legacy]
     if legacy:
-        click.echo(f"{len(legacy)} MDM 1.x dataset(s), served read-only as they are: run `mdm-migrate plan` to migrate.")
+        click.echo(hint)
+
+
+def _short(text: str, width: int = 40) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _rows(info: DatasetInfo, table: TableInfo) -> str:
+    """A table's row count; ``?`` where a broken dataset's database could not be counted."""
+    return "?" if _unknown_rows(info, table) else f"{table.row_count:,}"
+
+
+def _unknown_rows(info: DatasetInfo, table: TableInfo) -> bool:
+    return info.status != "ok" and table.row_count == 0 and not table.columns
 
 
 def _tables_cell(info: DatasetInfo) -> str:
     """Data tables with their rows, then how many feature tables (and incomplete ones)."""
-    cell = ", ".join(f"{t.name} {t.row_count:,}" for t in info.data_tables)
+    cell = ", ".join(f"{t.name} {_rows(info, t)}" for t in info.data_tables)
     features = [t for t in info.tables if t.kind == "features"]
     incomplete = [t for t in features if t.name in info.incomplete_tables]
     if features:
@@ -125,11 +143,13 @@ def info(name: str, fmt: str) -> None:
         click.echo(f"{'Problem:':18}{problem}")
     incomplete = set(meta.incomplete_tables)
     emit_table("Tables", ["table", "kind", "rows", "columns"],
-               [[t.name, t.kind + (" (incomplete: not served)" if t.name in incomplete else ""), f"{t.row_count:,}",
-                 len(t.columns)] for t in meta.tables])
+               [[t.name, t.kind + (" (incomplete: not served)" if t.name in incomplete else ""), _rows(meta, t),
+                 len(t.columns) if t.columns or meta.status == "ok" else "?"] for t in meta.tables])
     if meta.legacy:
         click.echo("This is an MDM 1.x dataset, served read-only as it is: run `mdm-migrate plan` to migrate.")
     for table in meta.data_tables:
+        if not table.columns and meta.status != "ok":
+            continue  # its database could not be read: nothing to show
         emit_table(f"Columns of {table.name}", ["column", "type", "arrow type"],
                    [[c.name, c.type, c.arrow_type] for c in table.columns])
 
@@ -158,9 +178,14 @@ def info_json(meta: DatasetInfo, *, with_columns: bool = True) -> dict:
     """The ``--format json`` shape of a dataset (stable keys for scripts)."""
     data = dataset_to_dict(meta)
     data["layout"] = "1.x" if meta.legacy else "new"
+    for key in ("status", "problems", "incomplete_tables", "datetime_columns"):  # same keys for every dataset
+        value = getattr(meta, key)
+        data[key] = list(value) if isinstance(value, list) else value
     incomplete = set(meta.incomplete_tables)
-    for table in data["tables"]:
+    for table, info in zip(data["tables"], meta.tables, strict=True):
         table["complete"] = table["name"] not in incomplete
+        if _unknown_rows(meta, info):
+            table["row_count"] = None
         if not with_columns:
             table.pop("columns", None)
     return data

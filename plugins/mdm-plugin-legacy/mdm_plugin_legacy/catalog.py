@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.catalog import METADATA_FILE, Catalog
-from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo
+from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo, normalize_name
 from mdm_core.errors import DatasetError, DatasetNotFound, StorageError
 from mdm_plugin_legacy.catalog_1x import find_dataset, scan_home
 from mdm_plugin_legacy.config_1x import LegacySettings, load_settings_1x
@@ -89,7 +89,18 @@ class LegacyCatalog(Catalog):
             record.yaml_path.unlink()
 
     def _find(self, name: str, *, inspect: bool) -> LegacyDataset | None:
-        return find_dataset(self.settings.home, name, self.settings_1x, inspect=inspect)
+        """The 1.x dataset ``name``, also when spelled as typed at registration
+        (``Penguins-Raw`` finds ``penguins_raw``, as for new-layout datasets)."""
+        record = find_dataset(self.settings.home, name, self.settings_1x, inspect=inspect)
+        if record is not None:
+            return record
+        try:
+            normalized = normalize_name(name)
+        except DatasetError:
+            return None
+        if normalized == name:
+            return None
+        return find_dataset(self.settings.home, normalized, self.settings_1x, inspect=inspect)
 
 
 def as_dataset_info(record: LegacyDataset, home: Path, *, columns: bool) -> DatasetInfo:
