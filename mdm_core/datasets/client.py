@@ -117,7 +117,7 @@ class MDMClient:
         batch_size: int | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """Stream a table as Arrow record batches (default table: ``train`` or ``data``)."""
-        info = self.get_dataset_info(name)
+        info = self._readable(self.get_dataset_info(name))
         table_name = table or info.default_table
         info.table(table_name)
         with self._open(info) as store:
@@ -128,7 +128,7 @@ class MDMClient:
             yield from reader
 
     def load_arrow(self, name: str, table: str | None = None, columns: Sequence[str] | None = None, limit: int | None = None) -> pa.Table:
-        info = self.get_dataset_info(name)
+        info = self._readable(self.get_dataset_info(name))
         table_name = table or info.default_table
         info.table(table_name)
         with self._open(info) as store:
@@ -169,10 +169,17 @@ class MDMClient:
     def _open(self, info: DatasetInfo, *, read_only: bool = True) -> Store:
         return self._backend(info).open_store(self.catalog.store_ref(info), read_only=read_only)
 
-    def _backend(self, info: DatasetInfo) -> StorageBackend:
-        """The backend reaching ``info``'s store where it was registered."""
+    @staticmethod
+    def _readable(info: DatasetInfo) -> DatasetInfo:
+        """``info``, or the one sentence why its data cannot be read (a broken dataset of an
+        earlier MDM, whose tables may be unknown)."""
         if info.status != "ok":
             raise DatasetError(f"Dataset '{info.name}' cannot be read: {info.problems[-1] if info.problems else info.status}")
+        return info
+
+    def _backend(self, info: DatasetInfo) -> StorageBackend:
+        """The backend reaching ``info``'s store where it was registered."""
+        self._readable(info)
         key = (info.backend, str(sorted(info.store.items())))
         if key not in self._backends:
             self._backends[key] = backend_at(info.backend, info.store, self.settings)
