@@ -159,6 +159,34 @@ def test_the_home_starts_on_the_legacy_generation_without_any_setting(mdm):
     assert "1.x home detected" in table
 
 
+def test_flags_the_user_sets_win_over_the_detection(legacy, home, mdm):
+    before = snapshot(legacy)
+    new_dataset = mdm("dataset", "list", env={"MDM_FLAGS_USE_NEW_DATASET": "1"})
+    assert new_dataset.returncode == 0
+    assert new_dataset.stdout.strip() == "No datasets registered yet. Try: mdm dataset register NAME PATH"
+    new_storage = {"MDM_FLAGS_USE_NEW_STORAGE": "1"}
+    listed = json.loads(mdm("dataset", "list", "--format", "json", env=new_storage).stdout)
+    assert [d["name"] for d in listed] == sorted(EXPECTED)  # the catalog still lists them...
+    code = "from mdm_core import MDMClient; MDMClient().load_dataset('penguins')"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env={**{k: v for k, v in os.environ.items() if not k.startswith("MDM_")},
+                                 "MDM_HOME_DIR": str(home), **new_storage})
+    assert loaded.returncode == 1
+    assert ("which the new sqlite backend does not read: turn use_new_storage off (mdm flags set "
+            "use_new_storage off) or migrate it (mdm-migrate plan).") in loaded.stderr  # ...the new storage cannot read them
+    flags = json.loads(mdm("flags", "list", "--format", "json", env=new_storage).stdout)
+    assert flags["use_new_storage"] == {"value": True, "source": "env MDM_FLAGS_USE_NEW_STORAGE"}
+    assert flags["use_new_dataset"]["source"].startswith("1.x home detected")
+    assert snapshot(legacy) == before
+    # `mdm flags set` is the one reading-time command that writes: a flags section in mdm.yaml
+    original = (home / "mdm.yaml").read_text()
+    assert mdm("flags", "set", "use_new_dataset", "on").returncode == 0
+    assert (home / "mdm.yaml").read_text().startswith(original)
+    assert json.loads(mdm("flags", "list", "--format", "json").stdout)["use_new_dataset"]["value"] is True
+    assert mdm("flags", "set", "use_new_dataset", "off").returncode == 0
+    assert [d["name"] for d in json.loads(mdm("dataset", "list", "--format", "json").stdout)] == sorted(EXPECTED)
+
+
 def test_list_shows_every_1x_dataset_marked_with_the_migrate_hint(mdm):
     result = mdm("dataset", "list")
     assert result.returncode == 0, result.stderr
