@@ -44,7 +44,7 @@ def test_cli_help_does_not_import_drivers(home):
     code = (
         "import sys\nfrom click.testing import CliRunner\nfrom mdm_core.cli.main import cli\n"
         "r = CliRunner().invoke(cli, ['plugins', 'list', '--format', 'json'])\nassert r.exit_code == 0, r.output\n"
-        "print([m for m in ('duckdb', 'psycopg', 'adbc_driver_sqlite') if m in sys.modules])"
+        "print([m for m in ('duckdb', 'psycopg', 'adbc_driver_sqlite', 'pyarrow', 'pandas') if m in sys.modules])"
     )
     result = _python(code, _env(home))
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr

@@ -106,7 +106,7 @@ def regenerate(name: str, engine: str | None, force: bool, fmt: str) -> None:
     from mdm_core.errors import DatasetError
 
     client = MDMClient()
-    existing = [t.name for t in client.get_dataset_info(name).tables if t.kind == "features"]
+    existing = [t.name for t in client.writable_info(name).tables if t.kind == "features"]
     if existing and not force:
         if not sys.stdin.isatty():
             raise DatasetError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import os
 import sys
 import traceback
 
@@ -70,7 +71,7 @@ class MDMGroup(click.Group):
             text, code = _traceback_if_debug(ctx) or f"Error: {message}", 1
         except KeyboardInterrupt:
             text, code = "Interrupted; nothing was left half-done.", 130
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
             raise
         except Exception as exc:  # a bug or an engine failure MDM did not anticipate
             _log_failure(ctx, exc)
@@ -194,4 +195,17 @@ def version(fmt: str) -> None:
 
 
 def main() -> None:
-    cli(prog_name="mdm")
+    try:
+        cli(prog_name="mdm", standalone_mode=False)
+        sys.stdout.flush()
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:  # the reader of stdout left (``mdm dataset list | head``): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

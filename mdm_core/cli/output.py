@@ -16,6 +16,14 @@ FORMAT_OPTION = click.option(
 )
 
 
+class _Console(Console):
+    """rich's console, leaving a closed stdout (``| head``) to ``mdm_core.cli.main``,
+    which exits quietly with 0 (rich itself would exit with 1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def emit_json(data: Any) -> None:
     """Print ``data`` as JSON on stdout (dates and paths as strings)."""
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
@@ -28,4 +36,4 @@ def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequenc
         table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
-    Console(soft_wrap=False).print(table)
+    _Console(soft_wrap=False).print(table)

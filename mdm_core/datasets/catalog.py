@@ -13,13 +13,16 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.models import DatasetInfo, dataset_from_dict, dataset_to_dict, normalize_name
 from mdm_core.errors import DatasetError, DatasetNotFound
 from mdm_core.hookspecs import Implementation, hookimpl
-from mdm_core.storage import StoreRef
 from mdm_core.yamlio import dump_yaml, load_yaml
+
+if TYPE_CHECKING:
+    from mdm_core.storage import StoreRef
 
 METADATA_FILE = "dataset.yaml"
 
@@ -43,6 +46,7 @@ class Catalog:
         """Where ``info``'s store lives: its folder (or ``folder``, where a journal moved
         it), and the engine-side key recorded at registration (schema suffix for server
         engines)."""
+        from mdm_core.storage import StoreRef  # pyarrow: not imported while plugins load
         return StoreRef(info.store.get("key", info.name), folder or self.folder(info.name))
 
     def exists(self, name: str) -> bool:

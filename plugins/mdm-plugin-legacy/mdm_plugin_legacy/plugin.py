@@ -61,14 +61,27 @@ def mdm_dataset_catalogs() -> list[Any]:
                            description="new-layout datasets plus MDM 1.x datasets read in place")]
 
 
+def _storage(name: str) -> Any:
+    """The factory of the legacy ``name`` backend: it wraps the installed new one."""
+
+    def factory(settings: Any) -> Any:
+        from mdm_core.plugins import get_plugin_manager
+        from mdm_plugin_legacy.storage import LegacyStorage
+
+        new = [impl for _, impl in get_plugin_manager().implementations("storage")
+               if impl.name == name and impl.generation == "new"]
+        return LegacyStorage(name, settings, new[0].factory(settings) if new else None)
+
+    return factory
+
+
 @hookimpl
 def mdm_storage_backends() -> list[Any]:
     """Legacy generations of the three engines: the new backend, plus 1.x databases read in place."""
     from mdm_core.hookspecs import Implementation
-    from mdm_plugin_legacy.storage import make_storage
 
     return [
-        Implementation(kind="storage", name=name, generation="legacy", factory=make_storage(name),
+        Implementation(kind="storage", name=name, generation="legacy", factory=_storage(name),
                        description=f"new {name} stores, and MDM 1.x {name} databases read-only in place")
         for name in ("sqlite", "duckdb", "postgresql")
     ]

@@ -32,19 +32,6 @@ from mdm_plugin_legacy.open_1x import open_legacy_database
 READ_ONLY = "is an MDM 1.x dataset, read-only until migrated (mdm-migrate plan shows how)"
 
 
-def make_storage(name: str) -> Any:
-    """The factory of the legacy ``name`` backend: it wraps the installed new one."""
-
-    def factory(settings: Any) -> LegacyStorage:
-        from mdm_core.plugins import get_plugin_manager
-
-        new = [impl for _, impl in get_plugin_manager().implementations("storage")
-               if impl.name == name and impl.generation == "new"]
-        return LegacyStorage(name, settings, new[0].factory(settings) if new else None)
-
-    return factory
-
-
 class LegacyStorage:
     """The ``name`` backend of the legacy generation: ``new`` (the new implementation,
     None when its plugin is not installed) for the new layout, 1.x stores read in place."""

@@ -587,9 +587,6 @@ def test_feature_regeneration_of_a_1x_dataset_is_refused_with_what_to_do(legacy,
     assert snapshot(legacy) == before
 
 
-@pytest.mark.xfail(reason="mdm_core/cli/features.py asks about the existing feature tables before the "
-                          "client refuses a 1.x dataset: the user is told to add --force, then to migrate",
-                   strict=False)
 def test_feature_regeneration_without_force_says_migrate_first(mdm):
     line = one_sentence(mdm("features", "regenerate", "penguins_raw").stderr)
     assert "read-only until migrated" in line
