@@ -17,10 +17,12 @@ def get_backend(name: str, settings: Any) -> StorageBackend:
     return _choice(name, settings).winner.factory(settings)
 
 
-def backend_at(name: str, location: Mapping[str, Any], settings: Any) -> StorageBackend:
+def backend_at(name: str, location: Mapping[str, Any], settings: Any, *, base: StorageBackend | None = None
+               ) -> StorageBackend:
     """The backend ``name`` reaching the stores recorded at ``location`` (see
-    :meth:`StorageBackend.at`): how every existing dataset is opened. A location in an
-    earlier MDM's layout (``layout: 1.x``) needs the legacy generation: StorageError
+    :meth:`StorageBackend.at`): how every existing dataset is opened. ``base`` is a
+    backend of ``name`` the caller already built (its connections are reused). A location
+    in an earlier MDM's layout (``layout: 1.x``) needs the legacy generation: StorageError
     saying so when the flags chose the new one."""
     choice = _choice(name, settings)
     layout = location.get("layout")
@@ -29,7 +31,7 @@ def backend_at(name: str, location: Mapping[str, Any], settings: Any) -> Storage
             f"This dataset is stored in the MDM {layout} layout, which the new {name} backend does not read: "
             "turn use_new_storage off (mdm flags set use_new_storage off) or migrate it (mdm-migrate plan)."
         )
-    return choice.winner.factory(settings).at(location)
+    return (base if base is not None else choice.winner.factory(settings)).at(location)
 
 
 def _choice(name: str, settings: Any) -> Choice:

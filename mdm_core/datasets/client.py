@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import structlog
 
-from mdm_core.backends import backend_at
+from mdm_core.backends import backend_at, get_backend
 from mdm_core.config import load_settings
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.catalog import open_catalog
@@ -33,7 +33,7 @@ class MDMClient:
         if not structlog.is_configured():
             configure_logging("quiet", settings=self.settings)
         self.catalog = open_catalog(self.settings)
-        self._backends: dict[tuple[str, str], StorageBackend] = {}
+        self._backends: dict[str, StorageBackend] = {}
 
     # -- registration ------------------------------------------------------------------
     def register_dataset(
@@ -186,8 +186,7 @@ class MDMClient:
     def _backend(self, info: DatasetInfo) -> StorageBackend:
         """The backend reaching ``info``'s store where it was registered."""
         self._readable(info)
-        key = (info.backend, str(sorted(info.store.items())))
-        if key not in self._backends:
-            self._backends[key] = backend_at(info.backend, info.store, self.settings)
-        return self._backends[key]
+        if info.backend not in self._backends:
+            self._backends[info.backend] = get_backend(info.backend, self.settings)
+        return backend_at(info.backend, info.store, self.settings, base=self._backends[info.backend])
 
