@@ -41,11 +41,13 @@ def dataset() -> None:
 def register(name, path, target, problem_type, id_columns, time_column, group_column, description,
              tags, types, backend, no_features, force, fmt) -> None:
     """Register the file or folder PATH as dataset NAME."""
+    from mdm_core.datasets.detection import parse_type_overrides
+
     info = _client().register_dataset(
         name, path, target=target, problem_type=problem_type, id_columns=_split(id_columns),
         description=description, tags=_split(tags), backend=backend,
         generate_features=not no_features, force=force, time_column=time_column,
-        group_column=group_column, column_types=types,
+        group_column=group_column, column_types=parse_type_overrides(types),
     )
     if fmt == "json":
         emit_json(info_json(info))

@@ -14,6 +14,7 @@ from mdm_core.backends import backend_at, get_backend
 from mdm_core.config import load_settings
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.catalog import open_catalog
+from mdm_core.datasets.detection import parse_type_overrides
 from mdm_core.datasets.handover import recover_interrupted, remove_dataset
 from mdm_core.datasets.locks import dataset_lock
 from mdm_core.datasets.models import DatasetInfo, TableInfo, normalize_name
@@ -54,10 +55,6 @@ class MDMClient:
     ) -> DatasetInfo:
         """Register ``path`` under ``name``; see the CLI's ``dataset register`` for rules.
         ``column_types`` maps column names to kinds (or is a list of ``COL=KIND``)."""
-        if isinstance(column_types, dict):
-            overrides = tuple(f"{c}={k}" for c, k in column_types.items())
-        else:
-            overrides = tuple(column_types or ())
         request = RegistrationRequest(
             name=name,
             path=str(path),
@@ -68,7 +65,7 @@ class MDMClient:
             group_column=group_column,
             description=description or "",
             tags=tuple(tags or ()),
-            type_overrides=overrides,
+            column_types=parse_type_overrides(column_types),
             backend=backend,
             generate_features=generate_features,
             force=force,

@@ -28,7 +28,6 @@ from mdm_core.datasets.detection import (
     column_kinds,
     id_columns_of,
     is_id_name,
-    parse_type_overrides,
 )
 from mdm_core.datasets.discovery import Discovered, SourceTable, discover
 from mdm_core.datasets.feature_stage import TrainingFitTap, feature_job, record_features
@@ -58,7 +57,9 @@ log = get_logger(__name__)
 
 @attrs.frozen
 class RegistrationRequest:
-    """What the user asked for; ``path`` is kept as typed for the ``source`` field."""
+    """What the user asked for; ``path`` is kept as typed for the ``source`` field;
+    ``column_types`` maps columns to the kinds the user forced (checked by
+    :func:`mdm_core.datasets.detection.parse_type_overrides`)."""
 
     name: str
     path: str
@@ -69,7 +70,7 @@ class RegistrationRequest:
     group_column: str | None = None
     description: str = ""
     tags: tuple[str, ...] = ()
-    type_overrides: tuple[str, ...] = ()
+    column_types: dict[str, str] = attrs.Factory(dict)
     backend: str | None = None
     generate_features: bool = True
     force: bool = False
@@ -111,7 +112,7 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     catalog = open_catalog(settings)
     _refuse_existing(catalog, name, request.force)
     problem_type = normalize_problem_type(request.problem_type)
-    overrides = parse_type_overrides(request.type_overrides)
+    overrides = dict(request.column_types)
     discovered = discover(Path(request.path).expanduser())
     batch_size = settings.performance.batch_size
     readers = {t.name: reader_for(t.path, batch_size, kinds=overrides) for t in discovered.tables}
