@@ -167,7 +167,8 @@ def json_array_stream(path: Path, batch_size: int) -> pa.RecordBatchReader:
             {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in r.items()}
             for r in records
         ]
-        table = pa.Table.from_pylist(records)
+        # pa.array merges the keys of every record (from_pylist would keep only the first's)
+        table = pa.Table.from_struct_array(pa.array(records))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise DatasetError(f"{path.name}: {mixed_key(records) or 'values of one key have mixed types'} ({cut(str(exc), 80)}).") from None
     except RecursionError:

@@ -224,6 +224,13 @@ def test_json_array_of_objects_with_mixed_nested_shapes(tmp_path):
     assert reader.open().read_all().to_pydict() == {"a": [1, 2, None], "b": ["[1, 2]", '{"x": 1}', None]}
 
 
+def test_json_array_keys_that_first_appear_in_later_objects_are_kept(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps([{"a": 1}, {"a": 2, "b": "x"}, {"c": 3.5}]))
+    table = JsonReader(path, 10, {}).open().read_all()
+    assert table.to_pydict() == {"a": [1, 2, None], "b": [None, "x", None], "c": [None, None, 3.5]}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
