@@ -90,13 +90,16 @@ class SourceFormat:
     file it cannot open is judged by its name, and the factory reports the problem.
     ``factory(path, batch_size, kinds)`` builds the :class:`SourceReader` (``kinds`` maps
     column names to the kinds forced with ``--type``); it may raise
-    :class:`mdm_core.errors.DatasetError` for a file it cannot read.
+    :class:`mdm_core.errors.DatasetError` for a file it cannot read. ``suffixes`` are the
+    file-name endings (``.csv``, ``.csv.gz``) that make a file in a registered folder a
+    table of this format, named after the file without them.
     """
 
     name: str = attrs.field(validator=_check_name)
     claims: Callable[[Path], float | bool | None] = attrs.field(validator=_check_callable)
     factory: Callable[[Path, int, dict[str, str]], SourceReader] = attrs.field(validator=_check_callable)
     description: str = ""
+    suffixes: tuple[str, ...] = attrs.field(default=(), converter=lambda v: tuple(str(x).lower() for x in v))
 
 
 def source_formats() -> list[tuple[str, SourceFormat]]:
@@ -107,6 +110,13 @@ def source_formats() -> list[tuple[str, SourceFormat]]:
     return get_plugin_manager().collect(
         HOOK, accept=lambda item: isinstance(item, SourceFormat), expected="a SourceFormat"
     )
+
+
+def table_suffixes() -> tuple[str, ...]:
+    """Every suffix an installed format reads, longest first (a folder's files that end
+    in none of them are not tables)."""
+    found = {suffix for _, offered in source_formats() for suffix in offered.suffixes}
+    return tuple(sorted(found, key=lambda suffix: (-len(suffix), suffix)))
 
 
 def reader_for(path: Path, batch_size: int, kinds: Mapping[str, str] | None = None) -> SourceReader:

@@ -55,7 +55,8 @@ class PsvReader:
 
 @hookimpl
 def mdm_source_formats():
-    return [SourceFormat("psv", lambda path: path.suffix.lower() == ".psv", PsvReader, "pipe-separated values")]
+    return [SourceFormat("psv", lambda path: path.suffix.lower() == ".psv", PsvReader, "pipe-separated values",
+                         suffixes=(".psv",))]
 '''
 
 
@@ -97,6 +98,20 @@ def test_third_party_format_registers_end_to_end(home, tmp_path):
     assert records["mdm_psv"]["status"] == "loaded"
     assert records["mdm_psv"]["hooks"] == ["mdm_source_formats"]
     assert "mdm_source_formats" in records["files"]["hooks"]
+
+
+def test_a_folder_of_a_third_party_format_registers_as_its_tables(home, tmp_path):
+    site = install_plugin_module(tmp_path / "site", "mdm-psv", "mdm_psv", PSV_PLUGIN)
+    folder = tmp_path / "zoo"
+    folder.mkdir()
+    (folder / "train.psv").write_text("id|name|legs\n1|ant|6\n2|bird|2\n3|cat|4\n")
+    (folder / "test.psv").write_text("id|name\n4|dog\n")
+    env = _env(home, site)
+
+    registered = _mdm(env, "dataset", "register", "zoo", str(folder), "--target", "legs", "--no-features")
+    assert registered.returncode == 0, registered.stderr
+    info = json.loads(_mdm(env, "dataset", "info", "zoo", "--format", "json").stdout)
+    assert {t["name"]: t["row_count"] for t in info["tables"]} == {"train": 3, "test": 1}
 
 
 def test_without_a_reader_plugin_registration_is_one_sentence_and_leaves_nothing(home, tmp_path):

@@ -7,12 +7,7 @@ from pathlib import Path
 import attrs
 
 from mdm_core.errors import DatasetError
-
-#: Suffix chains MDM reads, longest first.
-DATA_SUFFIXES = (
-    ".csv.gz", ".tsv.gz", ".txt.gz", ".jsonl.gz", ".json.gz", ".csv.zip", ".tsv.zip",
-    ".csv", ".tsv", ".txt", ".parquet", ".pq", ".json", ".jsonl", ".ndjson", ".gz", ".zip",
-)
+from mdm_core.sources import table_suffixes
 
 #: Kaggle split names and their aliases.
 SPLIT_ALIASES = {
@@ -40,9 +35,10 @@ class Discovered:
 
 
 def data_stem(path: Path) -> str | None:
-    """The file name without its data suffix chain, or None if MDM cannot read it."""
+    """The file name without the suffix chain of an installed source format
+    (:func:`mdm_core.sources.table_suffixes`), or None if no format reads it."""
     lower = path.name.lower()
-    for suffix in DATA_SUFFIXES:
+    for suffix in table_suffixes():
         if lower.endswith(suffix) and len(lower) > len(suffix):
             return path.name[: -len(suffix)]
     return None

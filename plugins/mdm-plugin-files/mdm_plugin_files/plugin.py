@@ -31,10 +31,13 @@ def _csv(path: Path, batch_size: int, kinds: dict[str, str]):
 @hookimpl
 def mdm_source_formats() -> list[SourceFormat]:
     return [
-        SourceFormat("parquet", claim_parquet, _parquet, "Parquet (.parquet, .pq, or Parquet content)"),
-        SourceFormat("json", claim_json, _json, "JSON arrays and JSON Lines of objects (.json, .jsonl, .ndjson; .gz, .zip)"),
+        SourceFormat("parquet", claim_parquet, _parquet, "Parquet (.parquet, .pq, or Parquet content)",
+                     suffixes=(".parquet", ".pq")),
+        SourceFormat("json", claim_json, _json, "JSON arrays and JSON Lines of objects (.json, .jsonl, .ndjson; .gz, .zip)",
+                     suffixes=(".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz")),
         SourceFormat(
             "csv", claim_csv, _csv,
             "CSV/TSV/TXT, delimiter and encoding detected (.gz, .zip); tries any other file too",
+            suffixes=(".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".csv.zip", ".tsv.zip", ".gz", ".zip"),
         ),
     ]
