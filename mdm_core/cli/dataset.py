@@ -191,3 +191,8 @@ def info_json(meta: DatasetInfo, *, with_columns: bool = True) -> dict:
         if not with_columns:
             table.pop("columns", None)
     return data
+
+
+from mdm_core.cli.dataset_stats import stats  # noqa: E402
+
+dataset.add_command(stats)

@@ -142,6 +142,16 @@ class MDMClient:
         with self.open_store(name) as store:
             return store.execute_sql(sql, params)
 
+    def get_statistics(
+        self, name: str, table: str | None = None, columns: Sequence[str] | None = None,
+        extended: bool = False, batch_size: int | None = None,
+    ) -> dict[str, Any]:
+        """Per-column statistics of a table in one streamed pass (see
+        :mod:`mdm_core.datasets.statistics`): ``{"dataset", "table", "rows", "columns"}``."""
+        from mdm_core.datasets.statistics import dataset_statistics
+
+        return dataset_statistics(self, name, table=table, columns=columns, extended=extended, batch_size=batch_size)
+
     def regenerate_features(self, name: str, engine: str | None = None) -> DatasetInfo:
         """Rebuild every ``<table>_features`` table with the winning (or named) engine."""
         from mdm_core.datasets.feature_stage import feature_job, record_features
