@@ -60,11 +60,11 @@ def _checked(dataset: LegacyDataset, counts: dict[str, int]) -> LegacyDataset:
         if source in counts and counts[table] < counts[source]:
             incomplete.append(table)
             problems.append(f"Feature table {table!r} has {counts[table]:,} of {counts[source]:,} rows of "
-                            f"{source!r} (incomplete): regenerate it, do not use it.")
+                            f"{source!r} (incomplete): not served; the migration regenerates it.")
         elif source in counts and counts[table] > counts[source]:
             incomplete.append(table)
             problems.append(f"Feature table {table!r} has {counts[table]:,} rows but {source!r} has "
-                            f"{counts[source]:,}: not trusted, regenerate it.")
+                            f"{counts[source]:,}: not trusted, not served; the migration regenerates it.")
     known = set(tables.values()) | set(features.values())
     for table in counts:
         if table in known:
@@ -73,9 +73,13 @@ def _checked(dataset: LegacyDataset, counts: dict[str, int]) -> LegacyDataset:
         if base in by_table:
             features[f"{by_table[base]}{FEATURE_SUFFIX}"] = table
             incomplete.append(table)
-            problems.append(f"Feature table {table!r} is in the database but not in the YAML (1.x stopped "
-                            f"before recording it; {counts[table]:,} of {counts[base]:,} rows): incomplete, "
-                            "regenerate it.")
+            if dataset.origin == "discovered":
+                why = "its YAML is gone, so nothing says 1.x finished it"
+            else:
+                why = "1.x stopped before recording it"
+            problems.append(f"Feature table {table!r} is in the database but not in the YAML ({why}; "
+                            f"{counts[table]:,} of {counts[base]:,} rows): incomplete, not served; the migration "
+                            "regenerates it.")
         else:
             problems.append(f"Table {table!r} is in the database but not in the dataset's tables; not served.")
     return attrs.evolve(dataset, status=status, tables=tables, feature_tables=features,

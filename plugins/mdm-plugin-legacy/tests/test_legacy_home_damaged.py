@@ -267,7 +267,7 @@ def test_a_partial_feature_table_is_incomplete_and_never_served(home, legacy):
     views = Views(home, "penguins")
     assert views.row("penguins")["tables (rows)"] == "train 272, test 72, sample_submission 72; +3 features (1 incomplete)"
     assert views.note("penguins") == ("penguins: note: Feature table 'train_features' has 100 of 272 rows of "
-                                      "'train' (incomplete): regenerate it, do not use it.")
+                                      "'train' (incomplete): not served; the migration regenerates it.")
     assert "│ train_features             │ features (incomplete: not served) │ 100  │" in views.info["penguins"]
     assert "│ test_features              │ features                          │ 72   │" in views.info["penguins"]
     assert views.listing["penguins"]["incomplete_tables"] == ["train_features"]
