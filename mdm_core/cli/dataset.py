@@ -59,10 +59,25 @@ def register(name, path, target, problem_type, id_columns, time_column, group_co
 
 
 @dataset.command("list")
+@click.option("--limit", type=click.IntRange(min=0), help="Show at most N datasets.")
+@click.option("--sort-by", type=click.Choice(["name", "rows", "size", "registered"]), default="name",
+              show_default=True, help="Order by name, data rows, size on disk or registration time.")
+@click.option("--reverse", is_flag=True, help="Reverse the order.")
+@click.option("--backend", help="Only datasets stored on this backend.")
 @FORMAT_OPTION
-def list_(fmt: str) -> None:
+def list_(limit, sort_by, reverse, backend, fmt: str) -> None:
     """List registered datasets."""
-    infos = _client().list_datasets()
+    from mdm_core.cli.dataset_meta import select_datasets
+
+    client = _client()
+    infos = select_datasets(client.catalog, client.list_datasets(), backend=backend, sort_by=sort_by,
+                            reverse=reverse, limit=limit)
+    show_datasets(infos, fmt, **({"empty": f"No datasets on backend '{backend}'."} if backend else {}))
+
+
+def show_datasets(infos: list[DatasetInfo], fmt: str,
+                  empty: str = "No datasets registered yet. Try: mdm dataset register NAME PATH") -> None:
+    """The ``dataset list`` rendering of ``infos`` (a table, or JSON for scripts)."""
     legacy = [i.name for i in infos if i.legacy]
     hint = f"{len(legacy)} MDM 1.x dataset(s), served read-only as they are: run `mdm-migrate plan` to migrate."
     if fmt == "json":
@@ -71,7 +86,7 @@ def list_(fmt: str) -> None:
             click.echo(hint, err=True)
         return
     if not infos:
-        click.echo("No datasets registered yet. Try: mdm dataset register NAME PATH")
+        click.echo(empty)
         return
     emit_table(
         None,
@@ -196,3 +211,8 @@ def info_json(meta: DatasetInfo, *, with_columns: bool = True) -> dict:
 from mdm_core.cli.dataset_stats import stats  # noqa: E402
 
 dataset.add_command(stats)
+
+from mdm_core.cli.dataset_meta import search, update  # noqa: E402
+
+dataset.add_command(update)
+dataset.add_command(search)

@@ -100,6 +100,26 @@ class MDMClient:
                 remove_dataset(self.catalog, info)
         return info
 
+    def update_dataset(self, name: str, **changes: Any) -> DatasetInfo:
+        """Change metadata only (``description``, ``target``, ``problem_type``, ``id_columns``,
+        ``time_column``, ``group_column``, ``tags``, ``add_tags``, ``remove_tags``), atomically
+        under the dataset's lock; see :func:`mdm_core.datasets.metadata_ops.apply_update`.
+        Whether the feature tables went stale: :meth:`update_dataset_result`."""
+        return self.update_dataset_result(name, **changes).info
+
+    def update_dataset_result(self, name: str, **changes: Any):
+        """:meth:`update_dataset`, returning the UpdateResult (info, changed, features_stale)."""
+        from mdm_core.datasets.metadata_ops import update_dataset
+
+        return update_dataset(self.catalog, name, self.writable_info, **changes)
+
+    def search_datasets(self, pattern: str | None = None, tags: Sequence[str] = (), problem_type: str | None = None,
+                        backend: str | None = None, min_rows: int | None = None) -> list[DatasetInfo]:
+        """Datasets matching every filter given (see :func:`mdm_core.datasets.metadata_ops.search`)."""
+        from mdm_core.datasets.metadata_ops import search
+
+        return search(self.list_datasets(), pattern, tags, problem_type, backend, min_rows)
+
     # -- reading -----------------------------------------------------------------------
     def open_store(self, name: str, *, read_only: bool = True) -> Store:
         """The dataset's store, open (close it, or use ``with``)."""
