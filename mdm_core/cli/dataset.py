@@ -216,3 +216,9 @@ from mdm_core.cli.dataset_meta import search, update  # noqa: E402
 
 dataset.add_command(update)
 dataset.add_command(search)
+
+from mdm_core.cli.dataset_export import export  # noqa: E402
+from mdm_core.cli.dataset_query import query  # noqa: E402
+
+dataset.add_command(export)
+dataset.add_command(query)

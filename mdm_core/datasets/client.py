@@ -157,10 +157,37 @@ class MDMClient:
         """A table as a pandas DataFrame (default table: ``train`` or ``data``)."""
         return self.load_arrow(name, table, columns, limit).to_pandas()
 
-    def query(self, name: str, sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        """Run SQL against the dataset's store (engine dialect; quote identifiers)."""
+    def query(self, name: str, sql: str, params: Sequence[Any] = (), as_arrow: bool = False) -> pd.DataFrame | pa.Table:
+        """Run one SQL statement against the dataset's store (the engine's dialect and
+        placeholders; quote identifiers) and return its rows as a pandas DataFrame, or as an
+        Arrow table with ``as_arrow=True``. Values go in ``params``, never into ``sql``.
+        An MDM 1.x dataset is refused until migrated."""
         with self.open_store(name) as store:
-            return store.execute_sql(sql, params)
+            table = store.execute_sql(sql, params)
+        return table if as_arrow else table.to_pandas()
+
+    def export_dataset(
+        self, name: str, output_dir: str | Path, table: str | None = None, all_tables: bool = False,
+        format: str = "csv", compression: str | None = None, columns: Sequence[str] | None = None,
+        include_features: bool = True,
+    ) -> list[Path]:
+        """Write the dataset's tables to ``output_dir`` as ``<dataset>_<table>.<ext>[.gz|.zst]``
+        (default: every data table and complete feature table); see
+        :mod:`mdm_core.datasets.export`. Returns the files written."""
+        result = self.export_dataset_result(name, output_dir, table=table, all_tables=all_tables, format=format,
+                                            compression=compression, columns=columns, include_features=include_features)
+        return [f.path for f in result.files]
+
+    def export_dataset_result(self, name: str, output_dir: str | Path, *, format: str = "csv", **options: Any):
+        """:meth:`export_dataset`, returning the ExportResult (files with rows and sizes, and
+        the tables skipped with why)."""
+        from mdm_core.datasets.export import check_options, export_tables
+
+        check_options(format, options.get("compression"))
+        info = self._readable(self.get_dataset_info(name))
+        with self._open(info) as store:
+            return export_tables(store, info, Path(output_dir).expanduser(), fmt=format,
+                                 batch_size=self.settings.performance.batch_size, **options)
 
     def get_statistics(
         self, name: str, table: str | None = None, columns: Sequence[str] | None = None,
