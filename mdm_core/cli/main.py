@@ -34,6 +34,7 @@ BUILTIN_GROUPS = {
     "plugins": "mdm_core.cli.plugins:plugins",
     "storage": "mdm_core.cli.storage:storage",
     "features": "mdm_core.cli.features:features",
+    "info": "mdm_core.cli.info:info",
 }
 
 
