@@ -320,3 +320,65 @@ def test_a_1x_dataset_exports_read_only_and_refuses_sql(legacy_fixture, monkeypa
     assert refused.returncode == 1
     assert refused.stderr.strip() == ("Error: Dataset 'penguins' is an MDM 1.x dataset, read-only until migrated "
                                       "(mdm-migrate plan shows how); SQL runs on migrated datasets.")
+
+
+# -- property: any small table survives register -> export Parquet -> register ------------------
+_ARROW_TYPES = {
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "text": pa.string(),
+    "flag": pa.bool_(),
+}
+
+
+def _tables():
+    from hypothesis import strategies as st
+
+    values = {
+        "int": st.integers(-(2**62), 2**62),
+        "float": st.floats(allow_nan=False, allow_infinity=False, width=64),
+        "text": st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12),
+        "flag": st.booleans(),
+    }
+
+    @st.composite
+    def table(draw):
+        kinds = draw(st.lists(st.sampled_from(list(values)), min_size=1, max_size=4))
+        rows = draw(st.integers(1, 30))
+        columns = {}
+        for i, kind in enumerate(kinds):
+            column = draw(st.lists(st.none() | values[kind], min_size=rows, max_size=rows))
+            if all(v is None for v in column):
+                column[0] = draw(values[kind])
+            columns[f"c{i}_{kind}"] = pa.array(column, _ARROW_TYPES[kind])
+        return pa.table(columns)
+
+    return table()
+
+
+def test_property_register_export_parquet_register_is_identical(home, tmp_path):
+    from hypothesis import HealthCheck, given, settings
+
+    from mdm_core.datasets.client import MDMClient
+
+    counter = iter(range(10**6))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(_tables())
+    def check(table: pa.Table) -> None:
+        where = tmp_path / f"case{next(counter)}"
+        where.mkdir()
+        client = MDMClient(where / "home")
+        pq.write_table(table, where / "source.parquet")
+        client.register_dataset("source", where / "source.parquet", backend="sqlite", generate_features=False)
+        [path] = client.export_dataset("source", where / "out", format="parquet")
+        client.register_dataset("again", path, backend="sqlite", generate_features=False)
+        first, second = client.get_dataset_info("source"), client.get_dataset_info("again")
+        assert second.table("data").columns == first.table("data").columns
+        with client.open_store("source") as a, client.open_store("again") as b:
+            assert a.table_schema("data") == b.table_schema("data")
+            assert a.checksum("data") == b.checksum("data")
+        _assert_equal(client.load_arrow("again"), client.load_arrow("source"))
+
+    check()
+    assert next(counter) >= 10  # examples really ran
