@@ -37,6 +37,9 @@ TOP_VALUES = 5
 HISTOGRAM_BINS = 10
 #: Semantic kinds whose most frequent values are shown.
 _TOP_KINDS = ("categorical", "text", "boolean", "id")
+#: Pending per-batch counts of a column are merged beyond this many rows or parts.
+_MERGE_ROWS = 8192
+_MERGE_PARTS = 32
 
 
 def is_numeric(typ: pa.DataType) -> bool:
@@ -71,7 +74,9 @@ class ValueCounts:
             return
         self._pending.append(pa.Table.from_struct_array(counts))
         self._pending_rows += len(counts)
-        if self._pending_rows >= max(len(self._merged or ()), 100_000):
+        # Merge once the pending counts outweigh the merged ones (amortised: each value is
+        # re-merged O(log) times) or pile up in many small parts (a long table of few values).
+        if self._pending_rows >= max(len(self._merged or ()), _MERGE_ROWS) or len(self._pending) >= _MERGE_PARTS:
             self._merge()
 
     def _merge(self) -> None:
