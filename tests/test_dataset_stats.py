@@ -211,3 +211,33 @@ def test_any_batch_split_equals_pandas(values, cuts):
     frame = batch.to_pandas()
     result = {"rows": rows, "columns": stats}
     assert_matches_pandas(result, frame, extended=True)
+
+
+def test_every_arrow_kind_the_same_on_every_backend(any_backend, client, tmp_path):
+    """Booleans, decimals, dates, timestamps, binary and big integers: same answer everywhere."""
+    import datetime as dt
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "types.parquet"
+    pq.write_table(pa.table({
+        "b": [True, False, None, True],
+        "d": pa.array([Decimal("1.5"), None, Decimal("2.25"), Decimal("1.5")], pa.decimal128(10, 2)),
+        "day": [dt.date(2020, 1, 1), None, dt.date(2021, 1, 1), dt.date(2020, 1, 1)],
+        "ts": pa.array([dt.datetime(2020, 1, 1, tzinfo=dt.UTC)] * 3 + [None], pa.timestamp("us", "UTC")),
+        "bin": [b"a", b"\xff", None, b"a"],
+        "i": pa.array([1, 2, None, 2**40], pa.int64()),
+    }), path)
+    client.register_dataset("types", path, generate_features=False)
+    got = {c: (s["kind"], s["count"], s["nulls"], s["distinct"], s["min"], s["max"], s["mean"], s["top"])
+           for c, s in client.get_statistics("types", extended=True)["columns"].items()}
+    assert got == {
+        "b": ("boolean", 3, 1, 2, False, True, None, [[True, 2], [False, 1]]),
+        "d": ("numeric", 3, 1, 2, 1.5, 2.25, 1.75, None),
+        "day": ("datetime", 3, 1, 2, "2020-01-01", "2021-01-01", None, None),
+        "ts": ("datetime", 3, 1, 1, "2020-01-01T00:00:00+00:00", "2020-01-01T00:00:00+00:00", None, None),
+        "bin": ("categorical", 3, 1, 2, "a", "0xff", None, [["a", 2], ["0xff", 1]]),
+        "i": ("numeric", 3, 1, 3, 1, 2**40, pytest.approx((3 + 2**40) / 3), None),
+    }

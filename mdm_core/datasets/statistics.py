@@ -168,14 +168,18 @@ def _quantiles(values: np.ndarray, cumulative: np.ndarray, qs: np.ndarray) -> np
 
 
 def _plain(value: Any) -> Any:
-    """Python scalars for JSON: Decimal as float, bytes as text, dates/times as ISO text."""
+    """Python scalars for JSON: Decimal as float, bytes as text (hex ``0x..`` unless UTF-8),
+    dates/times as ISO text."""
     from datetime import date, datetime, time, timedelta
     from decimal import Decimal
 
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return "0x" + value.hex()
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, timedelta):
