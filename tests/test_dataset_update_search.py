@@ -226,3 +226,34 @@ def test_search_function_on_legacy_home(legacy_fixture, monkeypatch):
     assert [i.name for i in client.search_datasets("penguin")] == ["penguins", "penguins_raw"]
     assert [i.name for i in client.search_datasets(tags=["tiny"])] == ["sample"]
     assert [i.name for i in search(client.list_datasets(), backend="duckdb")] == ["weather"]
+
+
+def test_a_failed_write_leaves_the_old_yaml_and_no_temp_file(client, home, penguins, monkeypatch):
+    import mdm_core.datasets.catalog as catalog_module
+
+    client.register_dataset("p", penguins, generate_features=False)
+    yaml_path = home / "datasets" / "p" / "dataset.yaml"
+    original = yaml_path.read_bytes()
+
+    def disk_full(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(catalog_module.os, "replace", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        client.update_dataset("p", description="never written")
+    monkeypatch.undo()
+    assert yaml_path.read_bytes() == original
+    assert [f.name for f in yaml_path.parent.iterdir() if f.name.startswith(".")] == []
+    assert client.update_dataset("p", description="written").description == "written"
+
+
+def test_update_waits_for_and_names_the_lock_holder(run_mdm, client, home, penguins):
+    from mdm_core.datasets.locks import dataset_lock
+
+    client.register_dataset("p", penguins, generate_features=False)
+    original = (home / "datasets" / "p" / "dataset.yaml").read_bytes()
+    with dataset_lock(client.catalog.root, "p", "regenerate features"):
+        busy = run_mdm("dataset", "update", "p", "--description", "x")
+    assert busy.returncode == 1
+    assert "Dataset 'p' is busy" in busy.stderr and "regenerate features" in busy.stderr
+    assert (home / "datasets" / "p" / "dataset.yaml").read_bytes() == original

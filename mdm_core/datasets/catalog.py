@@ -68,8 +68,12 @@ class Catalog:
         """Write ``dataset.yaml`` (or ``folder/file_name``) atomically (temp file + rename)."""
         target = (folder or self.folder(info.name)) / file_name
         tmp = target.with_name(f".{file_name}.{secrets.token_hex(4)}.tmp")
-        tmp.write_text(dump_yaml(dataset_to_dict(info)), encoding="utf-8")
-        os.replace(tmp, target)
+        try:
+            tmp.write_text(dump_yaml(dataset_to_dict(info)), encoding="utf-8")
+            os.replace(tmp, target)
+        except BaseException:  # a full disk, a kill signal: the old file stays, no temp file left
+            tmp.unlink(missing_ok=True)
+            raise
         return target
 
     def names(self) -> list[str]:
