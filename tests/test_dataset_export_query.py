@@ -117,6 +117,9 @@ def test_table_columns_and_no_features(client, home, penguins, tmp_path):
         with pytest.raises(MDMError, match=message):
             client.export_dataset("penguins", tmp_path / "bad", format=fmt, compression=compression)
     assert not (tmp_path / "bad").exists()
+    (tmp_path / "a file").write_text("")
+    with pytest.raises(MDMError, match="Cannot create the output folder .*a file"):
+        client.export_dataset("penguins", tmp_path / "a file")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "json", "jsonl"])
@@ -167,7 +170,7 @@ def test_a_writer_failing_leaves_no_file(client, home, penguins, tmp_path, monke
         raise OSError("No space left on device")
 
     monkeypatch.setitem(export_module._WRITERS, "jsonl", broken)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(MDMError, match=r"Cannot write .*penguins_train.jsonl: No space left on device"):
         client.export_dataset("penguins", tmp_path / "out", format="jsonl")
     assert list((tmp_path / "out").iterdir()) == []
 

@@ -142,11 +142,17 @@ def export_tables(
         plan = [(name, None) for name in names]
     if not plan:
         raise DatasetError(f"Nothing to export from dataset '{info.name}'.")
-    output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(f"Cannot create the output folder {output_dir}: {exc.strerror or exc}.") from exc
     for name, cols in plan:
         target = output_dir / file_name(info.name, name, fmt, codec)
         reader = store.read_table(name, columns=cols, batch_size=batch_size)
-        rows = write_file(reader, target, fmt, codec)
+        try:
+            rows = write_file(reader, target, fmt, codec)
+        except OSError as exc:
+            raise DatasetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
         exported = ExportedFile(name, target, rows, target.stat().st_size)
         result.files.append(exported)
         if on_file:
