@@ -325,7 +325,7 @@ def test_a_1x_dataset_exports_read_only_and_refuses_sql(legacy_fixture, monkeypa
                                       "(mdm-migrate plan shows how); SQL runs on migrated datasets.")
 
 
-# -- property: any small table survives register -> export Parquet -> register ------------------
+# -- property: any small table survives register -> export Parquet -> register, every backend --
 _ARROW_TYPES = {
     "int": pa.int64(),
     "float": pa.float64(),
@@ -359,7 +359,7 @@ def _tables():
     return table()
 
 
-def test_property_register_export_parquet_register_is_identical(home, tmp_path):
+def test_property_register_export_parquet_register_is_identical(any_backend, tmp_path):
     from hypothesis import HealthCheck, given, settings
 
     from mdm_core.datasets.client import MDMClient
@@ -369,19 +369,21 @@ def test_property_register_export_parquet_register_is_identical(home, tmp_path):
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(_tables())
     def check(table: pa.Table) -> None:
-        where = tmp_path / f"case{next(counter)}"
+        case = next(counter)
+        where = tmp_path / f"case{case}"
         where.mkdir()
         client = MDMClient(where / "home")
+        source, again = f"source_{case}", f"again_{case}"  # unique: PostgreSQL schemas share one database
         pq.write_table(table, where / "source.parquet")
-        client.register_dataset("source", where / "source.parquet", backend="sqlite", generate_features=False)
-        [path] = client.export_dataset("source", where / "out", format="parquet")
-        client.register_dataset("again", path, backend="sqlite", generate_features=False)
-        first, second = client.get_dataset_info("source"), client.get_dataset_info("again")
+        client.register_dataset(source, where / "source.parquet", backend=any_backend.name, generate_features=False)
+        [path] = client.export_dataset(source, where / "out", format="parquet")
+        client.register_dataset(again, path, backend=any_backend.name, generate_features=False)
+        first, second = client.get_dataset_info(source), client.get_dataset_info(again)
         assert second.table("data").columns == first.table("data").columns
-        with client.open_store("source") as a, client.open_store("again") as b:
+        with client.open_store(source) as a, client.open_store(again) as b:
             assert a.table_schema("data") == b.table_schema("data")
             assert a.checksum("data") == b.checksum("data")
-        _assert_equal(client.load_arrow("again"), client.load_arrow("source"))
+        _assert_equal(client.load_arrow(again), client.load_arrow(source))
 
     check()
     assert next(counter) >= 10  # examples really ran
