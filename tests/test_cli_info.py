@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from mdm_core import __version__
 
 
@@ -72,11 +74,23 @@ def test_a_failing_plugin_is_counted(run_mdm, home, tmp_path):
     assert "1 failed (see `mdm plugins list`)" in text.stdout
 
 
-def test_imports_no_data_stack(home):
-    """`mdm info` on a new-layout home reads metadata only: no pyarrow, pandas or driver."""
-    code = ("import sys\nfrom mdm_core.cli.main import main\nsys.argv=['mdm','info','--format','json']\n"
+@pytest.mark.parametrize("command", [["info"], ["dataset", "list", "--sort-by", "size"], ["dataset", "search", "P"]])
+def test_metadata_commands_import_no_data_stack(home, penguins, command):
+    """Metadata commands on a new-layout home read metadata only: no pyarrow, pandas or
+    driver is imported."""
+    from mdm_core.datasets.client import MDMClient
+
+    MDMClient().register_dataset("p", penguins, generate_features=False)
+    code = (f"import sys\nfrom mdm_core.cli.main import main\nsys.argv=['mdm', *{command!r}, '--format', 'json']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "bad=[m for m in ('pyarrow','pandas','duckdb','psycopg','sqlalchemy') if m in sys.modules]\n"
             "print('LOADED', bad, file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "LOADED []" in result.stderr, result.stderr
+    assert json.loads(result.stdout)  # a non-empty answer: the dataset was read
+
+
+def test_staging_folder_name_matches_the_journal():
+    from mdm_core.datasets import journal, metadata_ops
+
+    assert metadata_ops._STAGING_DIR == journal.STAGING_DIR

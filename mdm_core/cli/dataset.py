@@ -68,10 +68,10 @@ def register(name, path, target, problem_type, id_columns, time_column, group_co
 def list_(limit, sort_by, reverse, backend, fmt: str) -> None:
     """List registered datasets."""
     from mdm_core.cli.dataset_meta import select_datasets
+    from mdm_core.datasets.metadata_ops import metadata_catalog
 
-    client = _client()
-    infos = select_datasets(client.catalog, client.list_datasets(), backend=backend, sort_by=sort_by,
-                            reverse=reverse, limit=limit)
+    catalog = metadata_catalog()  # metadata only: no data stack imported
+    infos = select_datasets(catalog, catalog.list(), backend=backend, sort_by=sort_by, reverse=reverse, limit=limit)
     show_datasets(infos, fmt, **({"empty": f"No datasets on backend '{backend}'."} if backend else {}))
 
 

@@ -81,8 +81,9 @@ def update(name, description, target, problem_type, id_columns, time_column, gro
 def search(pattern, tags, problem_type, backend, min_rows, fmt) -> None:
     """Find datasets whose name, display name or description contain PATTERN (or match it
     as a glob: * ? [...]), filtered by tag, problem type, backend and rows."""
-    from mdm_core.cli.dataset import _client, show_datasets
+    from mdm_core.cli.dataset import show_datasets
+    from mdm_core.datasets.metadata_ops import metadata_catalog, search
 
-    found = _client().search_datasets(pattern, tags=tags, problem_type=problem_type, backend=backend,
-                                      min_rows=min_rows)
+    found = search(metadata_catalog().list(), pattern, tags=tags, problem_type=problem_type, backend=backend,
+                   min_rows=min_rows)  # metadata only: no data stack imported
     show_datasets(found, fmt, empty="No datasets match.")

@@ -15,12 +15,11 @@ def home_summary() -> dict:
     """The numbers ``mdm info`` shows, as plain data."""
     from mdm_core import __version__
     from mdm_core.config import load_settings
-    from mdm_core.datasets.catalog import open_catalog
-    from mdm_core.datasets.metadata_ops import folder_size
+    from mdm_core.datasets.metadata_ops import folder_size, metadata_catalog
     from mdm_core.plugins import get_plugin_manager
 
     settings = load_settings().settings
-    catalog = open_catalog(settings)  # loads the plugins
+    catalog = metadata_catalog(settings)  # loads the plugins
     records = get_plugin_manager().records
     infos = catalog.list()
     return {

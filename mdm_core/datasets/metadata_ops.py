@@ -199,3 +199,24 @@ def sort_datasets(
     }
     ordered = sorted(infos, key=lambda i: i.name)
     return sorted(ordered, key=keys[sort_by], reverse=reverse)
+
+
+# -- a catalog for metadata-only commands ----------------------------------------------------
+#: ``mdm_core.datasets.journal.STAGING_DIR``, not imported: the journal imports the data stack.
+_STAGING_DIR = ".staging"
+
+
+def metadata_catalog(settings=None) -> Catalog:
+    """The home's catalog for commands that read metadata only (``list``, ``search``,
+    ``info``): no store opened, no pyarrow/pandas imported. Interrupted work is finished or
+    undone first, as the client does, importing the machinery for it only when there is any."""
+    from mdm_core.config import load_settings
+    from mdm_core.datasets.catalog import open_catalog
+
+    catalog = open_catalog(settings or load_settings().settings)
+    staging = catalog.root / _STAGING_DIR
+    if staging.is_dir() and any(staging.iterdir()):
+        from mdm_core.datasets.handover import recover_interrupted
+
+        recover_interrupted(catalog)
+    return catalog
