@@ -50,9 +50,11 @@ def select_datasets(catalog, infos: Sequence[DatasetInfo], *, backend: str | Non
 def update(name, description, target, problem_type, id_columns, time_column, group_column, tags, add_tags,
            remove_tags, fmt) -> None:
     """Change dataset NAME's metadata (its data is untouched)."""
-    from mdm_core.cli.dataset import _client, info_json
+    from mdm_core.cli.dataset import info_json
+    from mdm_core.datasets.metadata_ops import metadata_catalog, update_dataset
 
-    result = _client().update_dataset_result(
+    result = update_dataset(  # metadata only: no data stack imported
+        metadata_catalog(),
         name, description=description, target=target, problem_type=problem_type, id_columns=_split(id_columns),
         time_column=time_column, group_column=group_column, tags=_split(tags), add_tags=_split(add_tags),
         remove_tags=_split(remove_tags),

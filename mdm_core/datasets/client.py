@@ -217,11 +217,10 @@ class MDMClient:
     def writable_info(self, name: str) -> DatasetInfo:
         """The metadata of ``name`` when MDM may change the dataset; DatasetError for an
         earlier MDM's dataset (read-only until migrated)."""
-        info = self.get_dataset_info(name)
-        if info.legacy:
-            raise DatasetError(f"Dataset '{info.name}' is an MDM 1.x dataset, read-only until migrated "
-                               "(mdm-migrate plan shows how); the migration regenerates its features.")
-        return info
+        from mdm_core.datasets.metadata_ops import writable_info
+
+        recover_interrupted(self.catalog)
+        return writable_info(self.catalog, name)
 
     def table_info(self, name: str, table: str) -> TableInfo:
         return self.catalog.load(name).table(table)

@@ -106,17 +106,28 @@ def apply_update(info: DatasetInfo, now: str | None = None, **changes) -> Update
     return UpdateResult(updated, changed, stale)
 
 
-def update_dataset(catalog: Catalog, name: str, writable: Callable[[str], DatasetInfo], **changes) -> UpdateResult:
+def writable_info(catalog: Catalog, name: str) -> DatasetInfo:
+    """The metadata of ``name`` when MDM may change the dataset; DatasetError for an
+    earlier MDM's dataset (read-only until migrated)."""
+    info = catalog.load(name)
+    if info.legacy:
+        raise DatasetError(f"Dataset '{info.name}' is an MDM 1.x dataset, read-only until migrated "
+                           "(mdm-migrate plan shows how); the migration regenerates its features.")
+    return info
+
+
+def update_dataset(catalog: Catalog, name: str, writable: Callable[[str], DatasetInfo] | None = None,
+                   **changes) -> UpdateResult:
     """Apply ``changes`` to dataset ``name`` under its lock and save ``dataset.yaml``
-    atomically; ``writable(name)`` loads the metadata, refusing a read-only dataset. A
-    refused change leaves the file untouched."""
-    from mdm_core.datasets.handover import recover_interrupted
+    atomically; ``writable(name)`` (default :func:`writable_info`) loads the metadata,
+    refusing a read-only dataset. A refused change leaves the file untouched."""
     from mdm_core.datasets.locks import dataset_lock
 
-    normalized = writable(name).name
+    load = writable or (lambda n: writable_info(catalog, n))
+    normalized = load(name).name
     with dataset_lock(catalog.root, normalized, "update"):
-        recover_interrupted(catalog, held=normalized)
-        result = apply_update(writable(normalized), **changes)
+        recover_pending(catalog, held=normalized)
+        result = apply_update(load(normalized), **changes)
         catalog.save(result.info)
     return result
 
@@ -214,9 +225,15 @@ def metadata_catalog(settings=None) -> Catalog:
     from mdm_core.datasets.catalog import open_catalog
 
     catalog = open_catalog(settings or load_settings().settings)
+    recover_pending(catalog)
+    return catalog
+
+
+def recover_pending(catalog: Catalog, *, held: str | None = None) -> None:
+    """:func:`mdm_core.datasets.handover.recover_interrupted`, imported (with the data
+    stack) only when the staging folder holds interrupted work."""
     staging = catalog.root / _STAGING_DIR
     if staging.is_dir() and any(staging.iterdir()):
         from mdm_core.datasets.handover import recover_interrupted
 
-        recover_interrupted(catalog)
-    return catalog
+        recover_interrupted(catalog, held=held)
