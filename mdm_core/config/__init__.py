@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,20 +54,20 @@ def unmigrated_reasons(home: Path) -> list[str]:
     return [reason for _, reason in found]
 
 
-def _legacy_home_defaults(home: Path, explicit: set[str]) -> dict[str, str]:
+def _legacy_home_defaults(explicit: set[str], detect: Callable[[], list[str]]) -> dict[str, str]:
     """The flags that default to off in an unmigrated earlier-MDM home (those the user did
-    not set), each with its source."""
+    not set), each with its source; ``detect`` gives the home's unmigrated reasons."""
     wanted = [name for name in LEGACY_HOME_FLAGS if name not in explicit]
     if not wanted:
         return {}
-    reasons = unmigrated_reasons(home)
+    reasons = detect()
     if not reasons:
         return {}
     source = f"1.x home detected: {'; '.join(reasons)}"
     return dict.fromkeys(wanted, source)
 
 
-def _bootstrap_flags(home: Path) -> Flags:
+def _bootstrap_flags(home: Path, detect: Callable[[], list[str]]) -> Flags:
     """Flags read directly from ``mdm.yaml``'s ``flags:`` and ``MDM_FLAGS_*`` (and the
     defaults of an unmigrated earlier-MDM home): they decide which config loader runs, so
     they cannot come from that loader."""
@@ -88,7 +89,7 @@ def _bootstrap_flags(home: Path) -> Flags:
             raise ConfigError(
                 f"flag '{name}' must be on/off (1/0, true/false), got {value!r}."
             ) from None
-    for name in _legacy_home_defaults(home, set(clean)):
+    for name in _legacy_home_defaults(set(clean), detect):
         clean[name] = False
     return Flags(**clean)
 
@@ -98,11 +99,18 @@ def load_settings(home: Path | None = None) -> LoadedSettings:
     from mdm_core.plugins import get_plugin_manager
 
     home = home or resolve_home()
-    flags = _bootstrap_flags(home)
+    detected: list[list[str]] = []
+
+    def detect() -> list[str]:  # the hook runs at most once per load
+        if not detected:
+            detected.append(unmigrated_reasons(home))
+        return detected[0]
+
+    flags = _bootstrap_flags(home, detect)
     choice = choose("config", "home", get_plugin_manager().implementations("config"), flags)
     loaded: LoadedConfig = choice.winner.factory(home)
     explicit = {dotted.split(".", 1)[1] for dotted in loaded.sources if dotted.startswith("flags.")}
-    for name, source in _legacy_home_defaults(home, explicit).items():
+    for name, source in _legacy_home_defaults(explicit, detect).items():
         set_dotted(loaded.values, f"flags.{name}", False)
         loaded.sources[f"flags.{name}"] = source
     model = settings_model()
