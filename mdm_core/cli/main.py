@@ -62,8 +62,11 @@ class MDMGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
+        from mdm_core.config import settings_loaded_once
+
         try:
-            return super().invoke(ctx)
+            with settings_loaded_once():
+                return super().invoke(ctx)
         except MDMError as exc:
             _log_failure(ctx, exc)
             message, cut = error_message(str(exc))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -94,11 +96,35 @@ def _bootstrap_flags(home: Path, detect: Callable[[], list[str]]) -> Flags:
     return Flags(**clean)
 
 
+_LOADED: ContextVar[dict[Path, LoadedSettings] | None] = ContextVar("mdm_loaded_settings", default=None)
+
+
+@contextmanager
+def settings_loaded_once() -> Iterator[None]:
+    """Within the block, :func:`load_settings` loads each home once and gives the same
+    result after (one CLI command: its log set-up and the command share one load)."""
+    token = _LOADED.set({})
+    try:
+        yield
+    finally:
+        _LOADED.reset(token)
+
+
 def load_settings(home: Path | None = None) -> LoadedSettings:
-    """Load the settings of ``home`` (default: :func:`resolve_home`) with the winning loader."""
+    """Load the settings of ``home`` (default: :func:`resolve_home`) with the winning loader
+    (once per home inside :func:`settings_loaded_once`)."""
+    home = home or resolve_home()
+    loaded = _LOADED.get()
+    if loaded is None:
+        return _load_settings(home)
+    if home not in loaded:
+        loaded[home] = _load_settings(home)
+    return loaded[home]
+
+
+def _load_settings(home: Path) -> LoadedSettings:
     from mdm_core.plugins import get_plugin_manager
 
-    home = home or resolve_home()
     detected: list[list[str]] = []
 
     def detect() -> list[str]:  # the hook runs at most once per load
