@@ -73,3 +73,47 @@ def mdm_subprocess(home):
 
     return run
 
+
+# -- PostgreSQL 1.x datasets, made the way 1.x made them ---------------------------------
+def _sql_type(series) -> str:
+    """The column type pandas ``to_sql`` (SQLAlchemy) gave a pandas dtype."""
+    return {"i": "BIGINT", "f": "FLOAT(53)", "b": "BOOLEAN", "M": "TIMESTAMP WITHOUT TIME ZONE"}.get(
+        series.dtype.kind, "TEXT")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _write_like_to_sql(conn, table: str, frame, types: dict[str, str] | None = None) -> None:
+    """Create ``table`` with the column types ``to_sql`` would give ``frame`` (``types``
+    overrides some) and copy its rows in (NaN and NaT as NULL)."""
+    import math
+
+    import pandas as pd
+
+    declared = {c: (types or {}).get(c) or _sql_type(frame[c]) for c in frame.columns}
+    columns = ", ".join(f"{_quoted(c)} {declared[c]}" for c in frame.columns)
+    conn.execute(f"CREATE TABLE {_quoted(table)} ({columns})")
+    names = ", ".join(_quoted(c) for c in frame.columns)
+    with conn.cursor().copy(f"COPY {_quoted(table)} ({names}) FROM STDIN") as copy:
+        for row in frame.itertuples(index=False):
+            copy.write_row([None if (isinstance(v, float) and math.isnan(v)) or v is pd.NaT else
+                            (v.item() if hasattr(v, "item") else v) for v in row])
+
+
+@pytest.fixture(scope="session")
+def write_like_to_sql():
+    """``write(conn, table, frame, types=None)``: a table written as 1.x's ``to_sql`` did."""
+    return _write_like_to_sql
+
+
+@pytest.fixture(scope="session")
+def server() -> dict:
+    """The test PostgreSQL server: its DSN and the DSN's parts."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from mdm_core.testing.postgres import require_server
+
+    dsn = require_server()
+    return {"dsn": dsn, **conninfo_to_dict(dsn)}

@@ -27,7 +27,6 @@ from mdm_plugin_legacy.locations_1x import PostgresLocation
 from mdm_plugin_legacy.open_1x import open_legacy_database
 
 from mdm_core.errors import StorageError
-from mdm_core.testing.postgres import require_server
 
 pytestmark = pytest.mark.postgres
 
@@ -42,35 +41,8 @@ def _no_outside_settings(monkeypatch):
             monkeypatch.delenv(key)
 
 
-def _sql_type(series: pd.Series) -> str:
-    kind = series.dtype.kind
-    return {"i": "BIGINT", "f": "FLOAT(53)", "b": "BOOLEAN", "M": "TIMESTAMP WITHOUT TIME ZONE"}.get(kind, "TEXT")
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _write_like_to_sql(conn, table: str, frame: pd.DataFrame, types: dict[str, str]) -> None:
-    columns = ", ".join(f"{_quoted(c)} {types[c]}" for c in frame.columns)
-    conn.execute(f"CREATE TABLE {_quoted(table)} ({columns})")
-    names = ", ".join(_quoted(c) for c in frame.columns)
-    with conn.cursor().copy(f"COPY {_quoted(table)} ({names}) FROM STDIN") as copy:
-        for row in frame.itertuples(index=False):
-            copy.write_row([None if (isinstance(v, float) and math.isnan(v)) or v is pd.NaT else
-                            (v.item() if hasattr(v, "item") else v) for v in row])
-
-
 @pytest.fixture(scope="module")
-def server() -> dict:
-    from psycopg.conninfo import conninfo_to_dict
-
-    dsn = require_server()
-    return {"dsn": dsn, **conninfo_to_dict(dsn)}
-
-
-@pytest.fixture(scope="module")
-def pg_dataset(server):
+def pg_dataset(server, write_like_to_sql):
     """A 1.x PostgreSQL dataset ``legacy_pg_<hex>`` in database ``mdm_legacy_pg_<hex>``."""
     import psycopg
 
@@ -87,13 +59,12 @@ def pg_dataset(server):
         features["Sample Number_small"] = (features["Sample Number"] % 7).astype("int16")
         features["Body Mass (g)_half"] = (features["Body Mass (g)"] / 2).astype("float32")
         features["seen_at"] = pd.Timestamp("2013-01-01 06:00", tz="UTC") + pd.to_timedelta(features.index, unit="h")
-        feature_types = {c: _sql_type(features[c]) for c in features.columns}
-        feature_types.update({"Sample Number_bin": "INTEGER", "Sample Number_small": "SMALLINT",
-                              "Body Mass (g)_half": "REAL", "seen_at": "TIMESTAMP WITH TIME ZONE"})
+        feature_types = {"Sample Number_bin": "INTEGER", "Sample Number_small": "SMALLINT",
+                              "Body Mass (g)_half": "REAL", "seen_at": "TIMESTAMP WITH TIME ZONE"}
         target = psycopg.conninfo.make_conninfo(server["dsn"], dbname=dbname)
         with psycopg.connect(target, autocommit=True) as conn:
-            _write_like_to_sql(conn, "data", frame, {c: _sql_type(frame[c]) for c in frame.columns})
-            _write_like_to_sql(conn, "data_features", features, feature_types)
+            write_like_to_sql(conn, "data", frame)
+            write_like_to_sql(conn, "data_features", features, feature_types)
             conn.execute('CREATE TABLE "_metadata" ("key" VARCHAR(255) PRIMARY KEY, value TEXT)')
         yield {"name": name, "dbname": dbname, "frame": frame, "features": features}
     finally:

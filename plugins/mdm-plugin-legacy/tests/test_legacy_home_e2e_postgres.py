@@ -23,7 +23,6 @@ import pytest
 import yaml
 
 from mdm_core.errors import MDMError
-from mdm_core.testing.postgres import require_server
 
 pytestmark = pytest.mark.postgres
 
@@ -40,37 +39,8 @@ def _nothing_from_outside(monkeypatch):
             monkeypatch.delenv(key)
 
 
-# -- a 1.x PostgreSQL dataset, made the way 1.x made it ------------------------------------------
-def _sql_type(series: pd.Series) -> str:
-    """The column type pandas ``to_sql`` (SQLAlchemy) gave a pandas dtype."""
-    return {"i": "BIGINT", "f": "FLOAT(53)", "b": "BOOLEAN", "M": "TIMESTAMP WITHOUT TIME ZONE"}.get(
-        series.dtype.kind, "TEXT")
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _write_like_to_sql(conn, table: str, frame: pd.DataFrame) -> None:
-    columns = ", ".join(f"{_quoted(c)} {_sql_type(frame[c])}" for c in frame.columns)
-    conn.execute(f"CREATE TABLE {_quoted(table)} ({columns})")
-    names = ", ".join(_quoted(c) for c in frame.columns)
-    with conn.cursor().copy(f"COPY {_quoted(table)} ({names}) FROM STDIN") as copy:
-        for row in frame.itertuples(index=False):
-            copy.write_row([None if (isinstance(v, float) and math.isnan(v)) or v is pd.NaT else
-                            (v.item() if hasattr(v, "item") else v) for v in row])
-
-
 @pytest.fixture(scope="module")
-def server() -> dict:
-    from psycopg.conninfo import conninfo_to_dict
-
-    dsn = require_server()
-    return {"dsn": dsn, **conninfo_to_dict(dsn)}
-
-
-@pytest.fixture(scope="module")
-def pg_dataset(server):
+def pg_dataset(server, write_like_to_sql):
     """1.x dataset ``legacy_e2e_<hex>`` in database ``mdm_legacy_e2e_<hex>``, dropped after."""
     import psycopg
     from psycopg.conninfo import make_conninfo
@@ -86,8 +56,8 @@ def pg_dataset(server):
         features["studyName_PAL0708"] = features["studyName"] == "PAL0708"
         features["Body Mass (g)_log"] = features["Body Mass (g)"].apply(math.log)
         with psycopg.connect(make_conninfo(server["dsn"], dbname=dbname), autocommit=True) as conn:
-            _write_like_to_sql(conn, "data", frame)
-            _write_like_to_sql(conn, "data_features", features)
+            write_like_to_sql(conn, "data", frame)
+            write_like_to_sql(conn, "data_features", features)
             conn.execute('CREATE TABLE "_metadata" ("key" VARCHAR(255) PRIMARY KEY, value TEXT)')
         yield {"name": name, "dbname": dbname, "frame": frame}
     finally:
