@@ -35,7 +35,7 @@ def client(home):
 
 
 @pytest.fixture
-def legacy_fixture(tmp_path) -> Path:
+def legacy(tmp_path) -> Path:
     """A writable copy of the MDM 1.0.6 fixture (``home/`` and ``data/``)."""
     source = FIXTURES / "legacy-mdm-1.0.6"
     if not source.is_dir():
@@ -48,13 +48,13 @@ def legacy_fixture(tmp_path) -> Path:
 
 
 @pytest.fixture
-def penguins_1x(home, legacy_fixture) -> Path:
+def penguins_1x(home, legacy) -> Path:
     """The home with the fixture's 1.x ``penguins.py`` in its custom-features folder;
     returns the Kaggle-style penguins data folder to register."""
     folder = home / "config" / "custom_features"
     folder.mkdir(parents=True)
-    shutil.copy(legacy_fixture / "home" / "config" / "custom_features" / "penguins.py", folder / "penguins.py")
-    return legacy_fixture / "data" / "penguins"
+    shutil.copy(legacy / "home" / "config" / "custom_features" / "penguins.py", folder / "penguins.py")
+    return legacy / "data" / "penguins"
 
 
 @pytest.fixture

@@ -31,7 +31,6 @@ from mdm_plugin_legacy.open_1x import open_legacy_database
 from mdm_core.errors import ConfigError, StorageError
 
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures"
-SOURCE = FIXTURES / "legacy-mdm-1.0.6"
 
 #: (dataset, table) -> the source file 1.x registered it from (relative to data/).
 SOURCES = {
@@ -51,16 +50,6 @@ def _no_outside_settings(monkeypatch):
     for key in list(os.environ):
         if (key.startswith("MDM_") and key != "MDM_TEST_POSTGRES_DSN") or key.startswith("PG"):
             monkeypatch.delenv(key)
-
-
-@pytest.fixture
-def legacy(tmp_path) -> Path:
-    """A writable copy of the fixture: ``home/`` (the 1.x home) and ``data/`` (sources)."""
-    target = tmp_path / "legacy"
-    shutil.copytree(SOURCE, target)
-    for path in target.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return target
 
 
 @pytest.fixture

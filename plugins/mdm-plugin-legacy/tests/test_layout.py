@@ -9,8 +9,8 @@ import pyarrow as pa
 from mdm_plugin_legacy.layout import LEGACY_BOOKKEEPING_TABLES
 
 
-def test_the_names_are_those_of_a_real_1x_database(legacy_fixture):
-    database = legacy_fixture / "home" / "datasets" / "penguins" / "penguins.sqlite"
+def test_the_names_are_those_of_a_real_1x_database(legacy):
+    database = legacy / "home" / "datasets" / "penguins" / "penguins.sqlite"
     con = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         names = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

@@ -37,10 +37,10 @@ def tree(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def home_1x(home, legacy_fixture) -> Path:
+def home_1x(home, legacy) -> Path:
     """A writable copy of the 1.0.6 home (its ``data/`` sibling holds the sources); the
     caller's MDM_* variables are removed (``home``)."""
-    return legacy_fixture / "home"
+    return legacy / "home"
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ import yaml
 
 from mdm_core.errors import MDMError
 
-FIXTURE = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "legacy-mdm-1.0.6"
 MDM = Path(sys.executable).with_name("mdm")
 SOURCES = {
     ("penguins", "train"): "penguins/train.csv",
@@ -43,15 +42,6 @@ def _nothing_from_outside(monkeypatch):
         if (key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}) \
                 or key.startswith("PG"):
             monkeypatch.delenv(key)
-
-
-@pytest.fixture
-def legacy(tmp_path) -> Path:
-    target = tmp_path / "legacy"
-    shutil.copytree(FIXTURE, target)
-    for path in target.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return target
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -66,16 +65,6 @@ def _nothing_from_outside(monkeypatch):
         if (key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}) \
                 or key.startswith("PG"):
             monkeypatch.delenv(key)
-
-
-@pytest.fixture
-def legacy(tmp_path) -> Path:
-    """A writable copy of the fixture: ``home/`` (the 1.x home) and ``data/`` (its sources)."""
-    target = tmp_path / "legacy"
-    shutil.copytree(FIXTURE, target)
-    for path in target.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return target
 
 
 @pytest.fixture
