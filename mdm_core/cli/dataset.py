@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table
+from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table, split_list
 from mdm_core.datasets.models import DatasetInfo, TableInfo, dataset_to_dict
 
 
@@ -12,10 +12,6 @@ def _client():
     from mdm_core.datasets.client import MDMClient
 
     return MDMClient()
-
-
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
 
 
 @click.group()
@@ -44,8 +40,8 @@ def register(name, path, target, problem_type, id_columns, time_column, group_co
     from mdm_core.datasets.detection import parse_type_overrides
 
     info = _client().register_dataset(
-        name, path, target=target, problem_type=problem_type, id_columns=_split(id_columns),
-        description=description, tags=_split(tags), backend=backend,
+        name, path, target=target, problem_type=problem_type, id_columns=split_list(id_columns),
+        description=description, tags=split_list(tags), backend=backend,
         generate_features=not no_features, force=force, time_column=time_column,
         group_column=group_column, column_types=parse_type_overrides(types),
     )

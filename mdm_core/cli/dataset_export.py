@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mdm_core.cli.output import emit_json
-
-
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+from mdm_core.cli.output import emit_json, split_list
 
 
 @click.command("export")
@@ -32,7 +28,7 @@ def export(name, table, all_tables, file_format, compression, columns, no_featur
 
     result = MDMClient().export_dataset_result(
         name, output_dir, table=table, all_tables=all_tables, format=file_format, compression=compression,
-        columns=_split(columns) or None, include_features=not no_features,
+        columns=split_list(columns) or None, include_features=not no_features,
     )
     if fmt == "json":
         emit_json({

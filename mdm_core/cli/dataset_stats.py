@@ -6,13 +6,9 @@ from typing import Any
 
 import click
 
-from mdm_core.cli.output import emit_json, emit_table
+from mdm_core.cli.output import emit_json, emit_table, split_list
 
 TOP_VALUES = 5  # as mdm_core.datasets.statistics, not imported here: pyarrow loads only when the command runs
-
-
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
 
 
 @click.command("stats")
@@ -26,7 +22,7 @@ def stats(name: str, table: str | None, columns: str | None, extended: bool, fmt
     """Show per-column statistics of a dataset's table (one streamed pass)."""
     from mdm_core.datasets.client import MDMClient
 
-    result = MDMClient().get_statistics(name, table=table, columns=_split(columns) or None, extended=extended)
+    result = MDMClient().get_statistics(name, table=table, columns=split_list(columns) or None, extended=extended)
     if fmt == "json":
         emit_json(result)
         return

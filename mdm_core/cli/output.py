@@ -24,6 +24,11 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+def split_list(value: str | None) -> tuple[str, ...]:
+    """A comma-separated option as its non-empty, stripped items (``None`` -> ``()``)."""
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+
+
 def emit_json(data: Any) -> None:
     """Print ``data`` as JSON on stdout (dates and paths as strings)."""
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
