@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
-import pyarrow as pa
 
 from mdm_core.errors import StorageError
+
+if TYPE_CHECKING:  # pyarrow loads when data moves, not for metadata commands
+    import pyarrow as pa
 
 #: Filter operators a store must understand in ``read_table(where=...)``.
 FILTER_OPS = ("=", "!=", "<", "<=", ">", ">=", "is null", "is not null")
@@ -203,6 +205,7 @@ def _hash_input(column: pa.Array):
     """A pandas Series whose hash depends only on the values: text for most types, raw
     ``bytes`` objects for binary columns (arbitrary bytes are not valid text)."""
     import pandas as pd
+    import pyarrow as pa
 
     typ = column.type
     if pa.types.is_binary(typ) or pa.types.is_large_binary(typ) or pa.types.is_fixed_size_binary(typ):
@@ -212,6 +215,8 @@ def _hash_input(column: pa.Array):
 
 def head_rows(batches: Iterable[pa.RecordBatch], rows: int, schema: pa.Schema | None = None) -> pa.Table:
     """The first ``rows`` rows of a batch stream, reading no further than needed."""
+    import pyarrow as pa
+
     taken: list[pa.RecordBatch] = []
     held = 0
     for batch in batches:
@@ -241,6 +246,8 @@ def rebatch(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordB
 
 
 def _combine(parts: list[pa.RecordBatch]) -> pa.RecordBatch:
+    import pyarrow as pa
+
     if len(parts) == 1:
         return parts[0]
     return pa.Table.from_batches(parts).combine_chunks().to_batches()[0]

@@ -75,7 +75,7 @@ def test_a_failing_plugin_is_counted(run_mdm, home, tmp_path):
     assert "1 failed (see `mdm plugins list`)" in text.stdout
 
 
-@pytest.mark.parametrize("command", [["info"], ["dataset", "list", "--sort-by", "size"], ["dataset", "search", "P"],
+@pytest.mark.parametrize("command", [["info"], ["dataset", "list", "--sort-by", "size"], ["dataset", "search", "P"], ["dataset", "info", "P"],
                                      ["dataset", "update", "p", "--description", "d"]])
 def test_metadata_commands_import_no_data_stack(home, penguins, command):
     """Metadata commands on a new-layout home read metadata only: no pyarrow, pandas or

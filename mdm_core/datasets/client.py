@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
 import structlog
 
 from mdm_core.backends import backend_at, get_backend
 from mdm_core.config import load_settings
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.catalog import open_catalog
-from mdm_core.datasets.detection import parse_type_overrides
 from mdm_core.datasets.handover import recover_interrupted, remove_dataset
 from mdm_core.datasets.locks import dataset_lock
 from mdm_core.datasets.models import DatasetInfo, TableInfo, normalize_name
-from mdm_core.datasets.registration import RegistrationRequest, register
 from mdm_core.errors import DatasetError
 from mdm_core.logging import configure_logging
 from mdm_core.storage import StorageBackend, Store
+
+if TYPE_CHECKING:  # the data stack loads when data moves: metadata calls stay light
+    import pandas as pd
+    import pyarrow as pa
 
 
 class MDMClient:
@@ -55,6 +55,9 @@ class MDMClient:
     ) -> DatasetInfo:
         """Register ``path`` under ``name``; see the CLI's ``dataset register`` for rules.
         ``column_types`` maps column names to kinds (or is a list of ``COL=KIND``)."""
+        from mdm_core.datasets.detection import parse_type_overrides
+        from mdm_core.datasets.registration import RegistrationRequest, register
+
         request = RegistrationRequest(
             name=name,
             path=str(path),
