@@ -9,6 +9,8 @@
   meant for the file only never reach the terminal.
 - Every record, wherever it goes, passes through :func:`mdm_core.secrets.mask` first:
   no password reaches a log.
+- structlog itself is imported when a record at an enabled level is first emitted, so a
+  command that logs nothing (the quiet default) does not pay for importing it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ import contextlib
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
-
-import structlog
+from typing import IO, TYPE_CHECKING, Any
 
 from mdm_core.secrets import MASK, is_secret_key, mask, mask_value
 
@@ -41,6 +42,9 @@ _METHOD_LEVELS = {
 #: Event key: the record goes to the log file only, never to the terminal.
 FILE_ONLY = "_file_only"
 
+if TYPE_CHECKING:
+    import structlog
+
 _lock = threading.Lock()
 _open_file: tuple[Path, IO[str]] | None = None
 
@@ -60,16 +64,20 @@ def log_file_path(settings: Any) -> Path | None:
 
 
 class _Sink:
-    """One destination: records at ``level`` or above, rendered by ``processors``."""
+    """One destination: records at ``level`` or above, rendered by the processors that
+    ``make_processors()`` returns (built at the first write)."""
 
-    def __init__(self, level: int, stream: IO[str] | None, processors: list[Any]) -> None:
+    def __init__(self, level: int, stream: IO[str] | None, make_processors: Callable[[], list[Any]]) -> None:
         self.level = level
         self.stream = stream  # None: whatever sys.stderr is at the time of writing
-        self.processors = processors
+        self._make_processors = make_processors
+        self._processors: list[Any] | None = None
 
     def write(self, method: str, event_dict: dict[str, Any]) -> None:
+        if self._processors is None:
+            self._processors = self._make_processors()
         event: Any = dict(event_dict)
-        for processor in self.processors:
+        for processor in self._processors:
             event = processor(None, method, event)
         stream = self.stream if self.stream is not None else sys.stderr
         try:
@@ -125,6 +133,8 @@ def _drop_logger_name(_logger: Any, _method: str, event_dict: dict[str, Any]) ->
 
 
 def _terminal_processors() -> list[Any]:
+    import structlog
+
     return [
         _drop_logger_name,
         structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False),
@@ -139,6 +149,8 @@ def _leading_keys(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dic
 
 
 def _file_processors(fmt: str) -> list[Any]:
+    import structlog
+
     stamp = structlog.processors.TimeStamper(fmt="iso", utc=False)
     if fmt == "json":
         return [stamp, _leading_keys, structlog.processors.JSONRenderer(default=str, ensure_ascii=False)]
@@ -193,20 +205,36 @@ def configure_logging(mode: str = "quiet", level_name: str | None = None, *, set
         terminal_level = cli_level
         file_level = min(configured if configured is not None else logging.WARNING, cli_level)
         fmt = str(getattr(settings.logging, "format", "console") or "console").strip().lower()
-        sinks.append(_Sink(file_level, handle, _file_processors(fmt)))
-    sinks.insert(0, _Sink(terminal_level, None, _terminal_processors()))
+        sinks.append(_Sink(file_level, handle, lambda: _file_processors(fmt)))
+    sinks.insert(0, _Sink(terminal_level, None, _terminal_processors))
     _LoggerFactory.sinks = sinks
+    _LoggerFactory.min_level = min(s.level for s in sinks)
+    _LoggerFactory.structlog_pending = True
+    if "structlog" in sys.modules:  # already paid for (or captured by a test): apply now
+        _configure_structlog()
+    return file_path
+
+
+def _configure_structlog() -> None:
+    """Hand the current sinks to structlog (done once per :func:`configure_logging`)."""
+    import structlog
+
+    _LoggerFactory.structlog_pending = False
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.format_exc_info,
             mask_event,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(min(s.level for s in sinks)),
+        wrapper_class=structlog.make_filtering_bound_logger(_LoggerFactory.min_level),
         logger_factory=_LoggerFactory,
         cache_logger_on_first_use=False,
     )
-    return file_path
+
+
+def is_configured() -> bool:
+    """True once :func:`configure_logging` has run in this process."""
+    return _LoggerFactory.min_level is not None
 
 
 def debug_enabled() -> bool:
@@ -219,11 +247,40 @@ class _LoggerFactory:
     ``sys.stderr`` at each write, so a redirected stderr is honoured)."""
 
     sinks: list[_Sink] = []
+    min_level: int | None = None  # None: configure_logging has not run
+    structlog_pending = False  # configured, but not yet handed to structlog
 
     def __new__(cls, *args: Any) -> FanoutLogger:  # type: ignore[misc]
         return FanoutLogger(cls.sinks, str(args[0]) if args and args[0] else None)
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    """Return a structlog logger for ``name`` (shown as ``logger`` in log files)."""
-    return structlog.get_logger(name)
+    """Return a structlog logger for ``name`` (shown as ``logger`` in log files); records
+    below every destination's level are dropped without importing structlog."""
+    return _LazyLogger(name)  # type: ignore[return-value]
+
+
+def _discard(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+class _LazyLogger:
+    """Stands for ``structlog.get_logger(name)`` until a record is worth emitting."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(method)
+        level = _METHOD_LEVELS.get(method)
+        floor = _LoggerFactory.min_level
+        if level is not None and floor is not None and level < floor:
+            return _discard
+        import structlog
+
+        if _LoggerFactory.structlog_pending:
+            _configure_structlog()
+        return getattr(structlog.get_logger(self._name), method)

@@ -6,8 +6,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from mdm_core.backends import backend_at, get_backend
 from mdm_core.config import load_settings
 from mdm_core.config.settings import Settings
@@ -16,7 +14,7 @@ from mdm_core.datasets.handover import recover_interrupted, remove_dataset
 from mdm_core.datasets.locks import dataset_lock
 from mdm_core.datasets.models import DatasetInfo, TableInfo, normalize_name
 from mdm_core.errors import DatasetError
-from mdm_core.logging import configure_logging
+from mdm_core.logging import configure_logging, is_configured
 from mdm_core.storage import StorageBackend, Store
 
 if TYPE_CHECKING:  # the data stack loads when data moves: metadata calls stay light
@@ -31,7 +29,7 @@ class MDMClient:
 
     def __init__(self, home: str | Path | None = None, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings(Path(home).expanduser().resolve() if home else None).settings
-        if not structlog.is_configured():
+        if not is_configured():
             configure_logging("quiet", settings=self.settings)
         self.catalog = open_catalog(self.settings)
         self._backends: dict[str, StorageBackend] = {}
@@ -169,6 +167,17 @@ class MDMClient:
             table = store.execute_sql(sql, params)
         return table if as_arrow else table.to_pandas()
 
+    def get_engine(self, name: str, read_only: bool = True) -> Any:
+        """A new SQLAlchemy ``Engine`` on the dataset's store, for ``pandas.read_sql`` and
+        SQLAlchemy Core; tables are named as ``mdm dataset info`` lists them (``SELECT *
+        FROM train``). With ``read_only`` (the default) the engine refuses writes. The
+        caller disposes of it (``engine.dispose()``). Credentials come from the
+        configuration or the environment, never from dataset metadata; PostgreSQL pools
+        as ``database.postgresql.pool_size``/``max_overflow``/``pool_timeout``/
+        ``pool_recycle`` say. An MDM 1.x dataset is refused until migrated."""
+        info = self.get_dataset_info(name)
+        return self._backend(info).sqlalchemy_engine(self.catalog.store_ref(info), read_only=read_only)
+
     def export_dataset(
         self, name: str, output_dir: str | Path, table: str | None = None, all_tables: bool = False,
         format: str = "csv", compression: str | None = None, columns: Sequence[str] | None = None,
@@ -201,6 +210,28 @@ class MDMClient:
         from mdm_core.datasets.statistics import dataset_statistics
 
         return dataset_statistics(self, name, table=table, columns=columns, extended=extended, batch_size=batch_size)
+
+    def split_dataset(self, name: str, **options: Any):
+        """Split a table into a new dataset holding ``train`` and ``test`` (random, stratified
+        or by time); options and rules: :func:`mdm_core.datasets.split.split_dataset`.
+        Returns the SplitResult."""
+        from mdm_core.datasets.split import split_dataset
+
+        return split_dataset(self, name, **options)
+
+    def validate_time_series(self, name: str, **options: Any) -> dict[str, Any]:
+        """Nulls, duplicates, gaps and order of a time column (per group when given); options
+        and result keys: :func:`mdm_core.datasets.timeseries.validate`."""
+        from mdm_core.datasets.timeseries import validate
+
+        return validate(self, name, **options)
+
+    def resample_time_series(self, name: str, freq: str, **options: Any) -> pa.Table:
+        """Numeric columns aggregated per time bucket of ``freq`` (streamed); options and
+        rules: :func:`mdm_core.datasets.timeseries.resample`."""
+        from mdm_core.datasets.timeseries import resample
+
+        return resample(self, name, freq, **options)
 
     def regenerate_features(self, name: str, engine: str | None = None) -> DatasetInfo:
         """Rebuild every ``<table>_features`` table with the winning (or named) engine."""
