@@ -7,21 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
     help="Output as a readable table or as JSON for scripts.",
 )
-
-
-class _Console(Console):
-    """rich's console, leaving a closed stdout (``| head``) to ``mdm_core.cli.main``,
-    which exits quietly with 0 (rich itself would exit with 1)."""
-
-    def on_broken_pipe(self) -> None:
-        raise BrokenPipeError
 
 
 def split_list(value: str | None) -> tuple[str, ...]:
@@ -35,7 +25,18 @@ def emit_json(data: Any) -> None:
 
 
 def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a table; wide cells wrap instead of being cut."""
+    """Print a table; wide cells wrap instead of being cut. (rich is imported here: JSON
+    output never loads it.)"""
+    from rich.console import Console
+    from rich.table import Table
+
+    class _Console(Console):
+        """Leaves a closed stdout (``| head``) to ``mdm_core.cli.main``, which exits quietly
+        with 0 (rich itself would exit with 1)."""
+
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
     table = Table(title=title, show_lines=False, title_justify="left")
     for header in headers:
         table.add_column(header, overflow="fold")
