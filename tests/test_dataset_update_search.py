@@ -174,6 +174,8 @@ def test_search_filters(run_mdm, any_backend, penguins, tiny_csv):
     assert found("--min-rows", "100") == ["penguins"]
     assert found("tiny", "--tag", "demo", "--min-rows", "3") == ["tiny_sales"]
     assert found("tiny", "--tag", "demo", "--min-rows", "4") == []
+    assert found("--max-rows", "3") == ["tiny_labels", "tiny_sales"]
+    assert found("--max-rows", "2") == []
 
     entry = _json(run_mdm("dataset", "search", "tiny_sales", "--format", "json"))[0]
     listed = next(d for d in _json(run_mdm("dataset", "list", "--format", "json")) if d["name"] == "tiny_sales")

@@ -79,13 +79,14 @@ def update(name, description, target, problem_type, id_columns, time_column, gro
 @click.option("--problem-type", help="Only datasets of this problem type (any accepted spelling).")
 @click.option("--backend", help="Only datasets stored on this backend.")
 @click.option("--min-rows", type=click.IntRange(min=0), help="Only datasets whose data tables hold at least N rows.")
+@click.option("--max-rows", type=click.IntRange(min=0), help="Only datasets whose data tables hold at most N rows.")
 @FORMAT_OPTION
-def search(pattern, tags, problem_type, backend, min_rows, fmt) -> None:
+def search(pattern, tags, problem_type, backend, min_rows, max_rows, fmt) -> None:
     """Find datasets whose name, display name or description contain PATTERN (or match it
     as a glob: * ? [...]), filtered by tag, problem type, backend and rows."""
     from mdm_core.cli.dataset import show_datasets
     from mdm_core.datasets.metadata_ops import metadata_catalog, search
 
     found = search(metadata_catalog().list(), pattern, tags=tags, problem_type=problem_type, backend=backend,
-                   min_rows=min_rows)  # metadata only: no data stack imported
+                   min_rows=min_rows, max_rows=max_rows)  # metadata only: no data stack imported
     show_datasets(found, fmt, empty="No datasets match.")

@@ -115,11 +115,12 @@ class MDMClient:
         return update_dataset(self.catalog, name, self.writable_info, **changes)
 
     def search_datasets(self, pattern: str | None = None, tags: Sequence[str] = (), problem_type: str | None = None,
-                        backend: str | None = None, min_rows: int | None = None) -> list[DatasetInfo]:
+                        backend: str | None = None, min_rows: int | None = None,
+                        max_rows: int | None = None) -> list[DatasetInfo]:
         """Datasets matching every filter given (see :func:`mdm_core.datasets.metadata_ops.search`)."""
         from mdm_core.datasets.metadata_ops import search
 
-        return search(self.list_datasets(), pattern, tags, problem_type, backend, min_rows)
+        return search(self.list_datasets(), pattern, tags, problem_type, backend, min_rows, max_rows)
 
     # -- reading -----------------------------------------------------------------------
     def open_store(self, name: str, *, read_only: bool = True) -> Store:

@@ -167,11 +167,12 @@ def search(
     problem_type: str | None = None,
     backend: str | None = None,
     min_rows: int | None = None,
+    max_rows: int | None = None,
 ) -> list[DatasetInfo]:
     """The datasets matching every filter given. ``pattern``: case-insensitive substring of
     the name, display name or description, or a glob (``*?[``) over any of them; ``tags``:
     each one present (case-insensitive); ``problem_type``: any accepted spelling;
-    ``min_rows``: data-table rows at least this many."""
+    ``min_rows``/``max_rows``: data-table rows at least/at most this many."""
     wanted_type = normalize_problem_type(problem_type) if problem_type else None
     wanted_tags = {t.strip().lower() for t in tags if t.strip()}
     found = []
@@ -185,6 +186,8 @@ def search(
         if backend and info.backend != backend.strip().lower():
             continue
         if min_rows is not None and data_rows(info) < min_rows:
+            continue
+        if max_rows is not None and data_rows(info) > max_rows:
             continue
         found.append(info)
     return found
