@@ -35,6 +35,7 @@ BUILTIN_GROUPS = {
     "storage": "mdm_core.cli.storage:storage",
     "features": "mdm_core.cli.features:features",
     "info": "mdm_core.cli.info:info",
+    "batch": "mdm_core.cli.batch:batch",
 }
 
 
