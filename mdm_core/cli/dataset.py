@@ -218,3 +218,7 @@ from mdm_core.cli.dataset_query import query  # noqa: E402
 
 dataset.add_command(export)
 dataset.add_command(query)
+
+from mdm_core.cli.dataset_split import split  # noqa: E402
+
+dataset.add_command(split)
