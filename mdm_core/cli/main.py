@@ -36,6 +36,7 @@ BUILTIN_GROUPS = {
     "features": "mdm_core.cli.features:features",
     "info": "mdm_core.cli.info:info",
     "batch": "mdm_core.cli.batch:batch",
+    "timeseries": "mdm_core.cli.timeseries:timeseries",
 }
 
 
