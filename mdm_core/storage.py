@@ -173,6 +173,15 @@ class StorageBackend(Protocol):
 
     def health_check(self) -> HealthReport: ...
 
+    def sqlalchemy_engine(self, ref: StoreRef, *, read_only: bool = True) -> Any:
+        """A new SQLAlchemy ``Engine`` on the existing store ``ref`` whose tables are
+        reachable by their plain names (``SELECT * FROM train``); with ``read_only`` the
+        engine itself refuses writes. The backend imports sqlalchemy here, never at module
+        import, and picks the URL, dialect and options; credentials come from its
+        configuration or the environment, never from dataset metadata. The caller
+        disposes of the engine. StorageError (one sentence) when the store is missing or
+        the engine has no SQLAlchemy support."""
+
 
 def quote_identifier(name: str) -> str:
     """Quote an identifier the SQL-standard way (``"a""b"``), valid in SQLite, DuckDB and

@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mdm_core.errors import StorageError
 from mdm_core.storage import BackendCapabilities, StorageBackend, StoreRef
 from mdm_core.testing import checks
 from mdm_core.testing.data import assert_tables_equal, expected_checksum
@@ -146,6 +147,26 @@ class StorageConformance:
 
     def test_execute_sql(self, ctx) -> None:
         checks.check_execute_sql(ctx)
+
+    def test_sqlalchemy_engine(self, ctx) -> None:
+        """An engine reads the store's tables by name and, read-only, refuses writes; or
+        the backend says with a StorageError that it has no SQLAlchemy support."""
+        sa = pytest.importorskip("sqlalchemy")
+        checks.raises_storage_error(lambda: ctx.backend.sqlalchemy_engine(ctx.new_ref()), "engine on a missing store")
+        ref = ctx.new_ref()
+        with ctx.backend.create_store(ref) as store:
+            checks.write(store, "t", pa.table({"a": [1, 2, 3]}))
+        try:
+            engine = ctx.backend.sqlalchemy_engine(ref)
+        except StorageError:
+            return
+        try:
+            with engine.connect() as conn:
+                assert conn.execute(sa.text('SELECT COUNT(*) FROM "t"')).scalar_one() == 3
+            with pytest.raises(sa.exc.DBAPIError), engine.begin() as conn:
+                conn.execute(sa.text('CREATE TABLE "u" (x INTEGER)'))
+        finally:
+            engine.dispose()
 
     def test_extension_round_trip(self, ctx) -> None:
         checks.check_extension_round_trip(ctx)

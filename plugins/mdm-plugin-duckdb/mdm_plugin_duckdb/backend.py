@@ -281,6 +281,28 @@ class DuckDBBackend(FileStoreBackend):
             "threads": int(self.settings.threads),
         }
 
+    def sqlalchemy_engine(self, ref: StoreRef, *, read_only: bool = True) -> Any:
+        """An engine of the ``duckdb_engine`` dialect (package duckdb-engine) on the store's
+        file, with the connection options of ``database.duckdb``; ``read_only`` (or
+        ``access_mode: READ_ONLY``) opens the file read-only, so DuckDB refuses writes.
+        DuckDB admits one writer per file: the engine's connections share this process's
+        instance of the file, which must then be open with the same ``read_only``."""
+        from duckdb_engine import ConnectionWrapper
+        from sqlalchemy import URL, create_engine
+
+        path = self.db_path(ref)
+        if not path.is_file():
+            raise StorageError(f"{self.engine} database {path} does not exist.")
+        read_only = read_only or self._read_only_mode
+        config = database.config_for(self.settings)
+
+        def connect() -> ConnectionWrapper:
+            # duckdb_engine's own connect adds a user agent to the config, and DuckDB refuses
+            # a second configuration of a file this process has open (see database.py).
+            return ConnectionWrapper(duckdb.connect(str(path), read_only=read_only, config=config))
+
+        return create_engine(URL.create("duckdb", database=str(path)), creator=connect)
+
     def health_check(self) -> HealthReport:
         try:
             con = duckdb.connect(":memory:", config=database.config_for(self.settings))

@@ -86,6 +86,9 @@ class LegacyStorage:
     def health_check(self) -> HealthReport:
         return self.new.health_check()
 
+    def sqlalchemy_engine(self, ref: StoreRef, *, read_only: bool = True) -> Any:
+        return self.new.sqlalchemy_engine(ref, read_only=read_only)
+
 
 class Legacy1xBackend:
     """The backend reaching one 1.x dataset's database: its only store is read-only."""
@@ -123,6 +126,11 @@ class Legacy1xBackend:
 
     def _refuse(self, *_: Any, **__: Any) -> Any:
         raise StorageError(f"Dataset '{self.dataset}' {READ_ONLY}.")
+
+    def sqlalchemy_engine(self, ref: StoreRef, *, read_only: bool = True) -> Any:
+        """Refused, like SQL: a 1.x database is read through its decoding reader only
+        (an engine would see 1.x storage types and incomplete feature tables)."""
+        raise StorageError(f"Dataset '{self.dataset}' {READ_ONLY}; SQLAlchemy engines open on migrated datasets.")
 
     create_store = drop_store = move_store = check_table = _refuse
 

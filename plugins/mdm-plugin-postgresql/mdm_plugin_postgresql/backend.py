@@ -453,6 +453,34 @@ class PostgreSQLBackend(BackendBase):
             self._bound[key] = PostgreSQLBackend(self.settings, timeout=self.timeout, target=target)
         return self._bound[key]
 
+    def sqlalchemy_engine(self, ref: StoreRef, *, read_only: bool = True) -> Any:
+        """An engine of SQLAlchemy's ``postgresql+psycopg`` dialect connecting like this
+        backend (:class:`Target`: the password stays out of the engine's URL), sessions on
+        ``search_path`` = the store's schema, pooled as ``pool_size``, ``max_overflow``,
+        ``pool_timeout`` and ``pool_recycle`` say. ``read_only`` sets
+        ``default_transaction_read_only``, so the server refuses writes."""
+        from sqlalchemy import URL, create_engine
+
+        schema = schema_name(ref)
+        if not self.store_exists(ref):
+            raise StorageError(f"PostgreSQL schema {schema} does not exist.")
+        conninfo = self.target.conninfo
+        options = [psycopg.conninfo.conninfo_to_dict(conninfo).get("options"), f"-c search_path={quote_identifier(schema)}"]
+        if read_only:
+            options.append("-c default_transaction_read_only=on")
+        where = self.target.public()
+        port = str(where.get("port", ""))
+        url = URL.create("postgresql+psycopg", username=where.get("user"), host=where.get("host"),
+                         port=int(port) if port.isdigit() else None, database=where.get("dbname"))
+        return create_engine(
+            url,
+            creator=lambda: psycopg.connect(conninfo, options=" ".join(o for o in options if o)),
+            pool_size=max(int(self.settings.pool_size), 1),
+            max_overflow=max(int(self.settings.max_overflow), 0),
+            pool_timeout=float(self.settings.pool_timeout),
+            pool_recycle=int(self.settings.pool_recycle),
+        )
+
     def check_table(self, name: str, columns: Sequence[str]) -> None:
         if len(name.encode()) > MAX_IDENTIFIER_BYTES:
             raise StorageError(f"Table name '{name}' is longer than PostgreSQL's {MAX_IDENTIFIER_BYTES} bytes.")

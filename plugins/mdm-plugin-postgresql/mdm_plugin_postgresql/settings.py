@@ -16,7 +16,9 @@ class PostgreSQLSettings:
     ``user``/``password``/``dbname``/``sslmode``; prefer a password from the environment
     (``MDM_DATABASE_POSTGRESQL_PASSWORD``, ``PGPASSWORD``) or a connection service over one
     written in ``mdm.yaml``. ``pool_size`` connections are kept open, ``max_overflow`` more
-    may be opened under load. The repr masks the password (field and inside the DSN): the
+    may be opened under load; both also size the pool of a SQLAlchemy engine
+    (``MDMClient.get_engine``), which waits at most ``pool_timeout`` seconds for a free
+    connection and replaces connections older than ``pool_recycle`` seconds. The repr masks the password (field and inside the DSN): the
     host masks every field declared with ``repr=secret_repr`` or ``repr=masked_repr``.
     """
 
@@ -29,3 +31,5 @@ class PostgreSQLSettings:
     sslmode: str = "prefer"
     pool_size: int = 5
     max_overflow: int = 10
+    pool_timeout: float = 30.0
+    pool_recycle: int = 1800

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import pyarrow as pa
@@ -405,6 +406,21 @@ class SQLiteBackend(FileStoreBackend):
             con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             con.close()
+
+    def sqlalchemy_engine(self, ref: StoreRef, *, read_only: bool = True) -> Any:
+        """An engine of SQLAlchemy's ``sqlite`` dialect on the store's file, waiting up to
+        ``busy_timeout`` for locks. ``read_only`` opens the file with the URI
+        ``file:<path>?mode=ro``: SQLite itself refuses every write."""
+        from sqlalchemy import URL, create_engine
+
+        path = self.db_path(ref)
+        if not path.is_file():
+            raise StorageError(f"{self.engine} database {path} does not exist.")
+        if read_only:
+            url = URL.create("sqlite", database=f"file:{quote(str(path.absolute()))}", query={"mode": "ro", "uri": "true"})
+        else:
+            url = URL.create("sqlite", database=str(path))
+        return create_engine(url, connect_args={"timeout": int(self.settings.busy_timeout) / 1000})
 
     def health_check(self) -> HealthReport:
         con = sqlite3.connect(":memory:")
