@@ -27,3 +27,15 @@ class StorageError(MDMError):
 
 class PluginError(MDMError):
     """A plugin failed to load or no plugin provides what is needed."""
+
+
+class MigrationError(MDMError):
+    """A migration cannot start or continue (exit code 1 unless a subclass says otherwise)."""
+
+    exit_code = 1
+
+
+class MigrationBusy(MigrationError):
+    """Another migration command holds the home's migration lock."""
+
+    exit_code = 4

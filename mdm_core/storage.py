@@ -114,7 +114,7 @@ class Store(Protocol):
 
     def checksum(self, name: str) -> str:
         """Order-independent content checksum; equal data gives equal checksums on every
-        backend (see :func:`checksum_batches`)."""
+        backend (see :mod:`mdm_core.checksum`)."""
 
     def execute_sql(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         """Run one SQL statement in the engine's dialect and return its rows."""
@@ -189,37 +189,6 @@ def quote_identifier(name: str) -> str:
     if "\x00" in name:
         raise StorageError(f"Column or table name {name!r} contains a NUL character.")
     return '"' + name.replace('"', '""') + '"'
-
-
-def checksum_batches(batches: Iterable[pa.RecordBatch]) -> str:
-    """Order-independent checksum of table content: the row count and the sum (mod 2**64)
-    of a per-row hash of every column's value, as hex. Equal multisets of rows with equal
-    Arrow types give equal checksums whatever the engine or batch sizes."""
-    import pandas as pd
-
-    total = 0
-    rows = 0
-    mask = (1 << 64) - 1
-    for batch in batches:
-        if batch.num_rows == 0:
-            continue
-        frame = pd.DataFrame({str(i): _hash_input(column) for i, column in enumerate(batch.columns)})
-        hashed = pd.util.hash_pandas_object(frame, index=False)
-        total = (total + int(hashed.to_numpy().sum(dtype="uint64"))) & mask
-        rows += batch.num_rows
-    return f"{rows}:{total:016x}"
-
-
-def _hash_input(column: pa.Array):
-    """A pandas Series whose hash depends only on the values: text for most types, raw
-    ``bytes`` objects for binary columns (arbitrary bytes are not valid text)."""
-    import pandas as pd
-    import pyarrow as pa
-
-    typ = column.type
-    if pa.types.is_binary(typ) or pa.types.is_large_binary(typ) or pa.types.is_fixed_size_binary(typ):
-        return pd.Series(column.to_numpy(zero_copy_only=False), dtype=object)
-    return column.to_pandas(types_mapper=pd.ArrowDtype).astype("string")
 
 
 def head_rows(batches: Iterable[pa.RecordBatch], rows: int, schema: pa.Schema | None = None) -> pa.Table:

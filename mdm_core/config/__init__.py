@@ -110,12 +110,13 @@ def settings_loaded_once() -> Iterator[None]:
         _LOADED.reset(token)
 
 
-def load_settings(home: Path | None = None) -> LoadedSettings:
+def load_settings(home: Path | None = None, *, fresh: bool = False) -> LoadedSettings:
     """Load the settings of ``home`` (default: :func:`resolve_home`) with the winning loader
-    (once per home inside :func:`settings_loaded_once`)."""
+    (once per home inside :func:`settings_loaded_once`, unless ``fresh``: a migration
+    reloads them after a phase changed the config or the flags)."""
     home = home or resolve_home()
     loaded = _LOADED.get()
-    if loaded is None:
+    if loaded is None or fresh:
         return _load_settings(home)
     if home not in loaded:
         loaded[home] = _load_settings(home)

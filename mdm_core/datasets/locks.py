@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -41,35 +42,39 @@ def dataset_lock(
 ) -> Iterator[None]:
     """Hold the lock of dataset ``name`` (already normalised) for the block. Waits up to
     ``wait`` seconds for another holder, then raises DatasetBusy naming it."""
-    held = _acquire(datasets_dir, name, operation, wait)
+    held = acquire_lock_file(lock_path(datasets_dir, name), {"operation": operation}, wait)
     if held is None:
         raise DatasetBusy(_busy_message(datasets_dir, name))
     try:
         yield
     finally:
-        _release(held)
+        release_lock_file(held)
 
 
 @contextmanager
 def try_dataset_lock(datasets_dir: Path, name: str, operation: str) -> Iterator[bool]:
     """Hold the lock of ``name`` for the block if it is free right now; yields whether
     it is held (False: another process is working on the dataset)."""
-    held = _acquire(datasets_dir, name, operation, 0.0)
+    held = acquire_lock_file(lock_path(datasets_dir, name), {"operation": operation}, 0.0)
     try:
         yield held is not None
     finally:
         if held is not None:
-            _release(held)
+            release_lock_file(held)
 
 
 @attrs.frozen
-class _Held:
+class HeldLock:
+    """A lock file held by this process (give it to :func:`release_lock_file`)."""
+
     fd: int
     path: Path
 
 
-def _acquire(datasets_dir: Path, name: str, operation: str, wait: float) -> _Held | None:
-    path = lock_path(datasets_dir, name)
+def acquire_lock_file(path: Path, holder: dict[str, Any], wait: float) -> HeldLock | None:
+    """Lock ``path`` (created with its folder if missing), waiting up to ``wait`` seconds;
+    None if another process still holds it. The file then holds ``holder`` plus this
+    process's ``pid`` and the ``since`` time, as JSON (see :func:`lock_holder`)."""
     deadline = time.monotonic() + wait
     while True:
         fd = _lock_once(path)
@@ -78,10 +83,10 @@ def _acquire(datasets_dir: Path, name: str, operation: str, wait: float) -> _Hel
         if time.monotonic() >= deadline:
             return None
         time.sleep(_POLL_SECONDS)
-    holder = {"pid": os.getpid(), "operation": operation, "since": datetime.now(UTC).isoformat(timespec="seconds")}
+    record = {"pid": os.getpid(), **holder, "since": datetime.now(UTC).isoformat(timespec="seconds")}
     os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps(holder).encode(), 0)
-    return _Held(fd, path)
+    os.pwrite(fd, json.dumps(record).encode(), 0)
+    return HeldLock(fd, path)
 
 
 def _lock_once(path: Path) -> int | None:
@@ -102,7 +107,8 @@ def _lock_once(path: Path) -> int | None:
     return None
 
 
-def _release(held: _Held) -> None:
+def release_lock_file(held: HeldLock) -> None:
+    """Delete the lock file, then let go of it."""
     try:
         held.path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # other locks in it
@@ -112,10 +118,16 @@ def _release(held: _Held) -> None:
         os.close(held.fd)
 
 
-def _busy_message(datasets_dir: Path, name: str) -> str:
+def lock_holder(path: Path) -> dict[str, Any]:
+    """What the holder of lock file ``path`` wrote about itself ({} when unknown)."""
     try:
-        holder = json.loads(lock_path(datasets_dir, name).read_text(encoding="utf-8") or "{}")
+        holder = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
-        holder = {}
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _busy_message(datasets_dir: Path, name: str) -> str:
+    holder = lock_holder(lock_path(datasets_dir, name))
     who = f"pid {holder['pid']}, {holder.get('operation', 'working')} since {holder.get('since', '?')}" if holder.get("pid") else "another process"
     return f"Dataset '{name}' is busy ({who}); try again when that finishes."

@@ -1,16 +1,44 @@
-"""``mdm-migrate``: the migration tool's entry point."""
+"""``mdm-migrate``: plan, run, status, validate, rollback and cleanup of a home's migration.
+
+Exit codes: 0 done, 1 failed, 2 usage, 3 verification mismatch, 4 another migration
+command holds the home's lock, 5 finished with datasets skipped.
+"""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table
+from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table, split_list
+from mdm_core.errors import MDMError
 from mdm_core.migration import PHASES
+
+PHASE_OPTION = click.option("--phase", type=click.Choice(PHASES), help="Up to and including this phase (default: all).")
+TO_OPTION = click.option("--to", "to", help="Target backend of the storage phase (default: each dataset's own engine).")
+DATASETS_OPTION = click.option("--datasets", help="Comma-separated datasets to migrate (default: all).")
+
+
+def _migration(to: str | None = None, datasets: str | None = None):
+    from mdm_core.datasets.models import normalize_name
+    from mdm_core.migration.orchestrator import Migration
+    from mdm_core.migration.step import RunOptions
+
+    names = tuple(normalize_name(n) for n in split_list(datasets))
+    return Migration(options=RunOptions(to=to.strip().lower() if to else None, datasets=names))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log what the migration is doing.")
+@click.option("--debug", is_flag=True, help="Log everything and show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, debug: bool) -> None:
     """Migrate an MDM home phase by phase: config, storage, features, dataset, cli."""
+    from mdm_core.logging import configure_logging
+
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    configure_logging("debug" if debug else "verbose" if verbose else "quiet")
 
 
 @cli.command()
@@ -29,5 +57,161 @@ def steps(fmt: str) -> None:
     emit_table(None, ["phase", "step", "plugin"], [[r["phase"], r["step"], r["plugin"]] for r in rows])
 
 
+@cli.command()
+@PHASE_OPTION
+@TO_OPTION
+@DATASETS_OPTION
+@FORMAT_OPTION
+def plan(phase: str | None, to: str | None, datasets: str | None, fmt: str) -> None:
+    """Show what each phase would do; changes nothing."""
+    from mdm_core.migration.render import plan_json, show_plan
+
+    result = _migration(to, datasets).plan(phase)
+    if fmt == "json":
+        emit_json(plan_json(result))
+    else:
+        show_plan(result)
+
+
+@cli.command()
+@PHASE_OPTION
+@TO_OPTION
+@DATASETS_OPTION
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--restart", is_flag=True, help="Roll back an interrupted run's unfinished phases, then start them over.")
+@FORMAT_OPTION
+def run(phase: str | None, to: str | None, datasets: str | None, yes: bool, restart: bool, fmt: str) -> None:
+    """Apply the phases in order (up to --phase): back up, apply, verify, flip the flag."""
+    from mdm_core.migration.render import ProgressReporter, run_json, show_run
+
+    migration = _migration(to, datasets)
+    if not yes and fmt != "json":
+        from mdm_core.migration.render import show_plan
+
+        preview = migration.plan(phase)
+        show_plan(preview)
+        if not click.confirm("Run this migration?", default=False):
+            click.echo("Nothing changed.")
+            return
+    elif not yes:
+        raise click.UsageError("--format json cannot ask for confirmation: add --yes.")
+    with ProgressReporter(enabled=fmt != "json") as reporter:
+        report = migration.run(phase, restart=restart, reporter=reporter)
+    if fmt == "json":
+        emit_json(run_json(report))
+    else:
+        show_run(report)
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@FORMAT_OPTION
+def status(fmt: str) -> None:
+    """Every phase and unit: pending, running, done, failed, rolled back; the next command."""
+    from mdm_core.migration.render import show_status, status_json
+
+    migration = _migration()
+    data = status_json(migration)
+    if fmt == "json":
+        emit_json(data)
+    else:
+        show_status(data)
+
+
+@cli.command()
+@click.option("--deep", is_flag=True, help="Compare content checksums, not only row counts.")
+@FORMAT_OPTION
+def validate(deep: bool, fmt: str) -> None:
+    """Re-check that every migrated unit still matches its source."""
+    from mdm_core.migration.orchestrator import EXIT_MISMATCH
+    from mdm_core.migration.render import outcome_json
+
+    outcomes = _migration().validate(deep=deep)
+    bad = [o for o in outcomes if o.problems]
+    if fmt == "json":
+        emit_json({"deep": deep, "units": [outcome_json(o) for o in outcomes], "mismatches": len(bad)})
+    else:
+        if not outcomes:
+            click.echo("Nothing migrated yet: nothing to validate.")
+        for o in outcomes:
+            click.echo(f"{'ok      ' if not o.problems else 'MISMATCH'}  {o.record.step}  {o.record.unit}"
+                       + (f"  {'; '.join(o.problems)}" if o.problems else ""))
+        if outcomes:
+            click.echo(f"{len(outcomes) - len(bad)} of {len(outcomes)} units verify"
+                       + (" (content checksums compared)." if deep else " (row counts; --deep compares content)."))
+    if bad:
+        sys.exit(EXIT_MISMATCH)
+
+
+@cli.command()
+@click.option("--phase", type=click.Choice(PHASES), help="Roll back this phase and every later one.")
+@click.option("--all", "all_", is_flag=True, help="Roll back every phase.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@FORMAT_OPTION
+def rollback(phase: str | None, all_: bool, yes: bool, fmt: str) -> None:
+    """Undo phases newest first: remove what they created, restore the files they changed."""
+    if not phase and not all_:
+        raise click.UsageError("Say what to roll back: --phase P (and every later phase) or --all.")
+    if not yes:
+        if fmt == "json":
+            raise click.UsageError("--format json cannot ask for confirmation: add --yes.")
+        what = f"phase {phase} and every later phase" if phase else "every phase"
+        if not click.confirm(f"Roll back {what}?", default=False):
+            click.echo("Nothing changed.")
+            return
+    undone = _migration().rollback(None if all_ else phase)
+    if fmt == "json":
+        emit_json({"rolled_back": undone})
+    elif undone:
+        click.echo(f"Rolled back: {', '.join(reversed(undone))}.")
+    else:
+        click.echo("Nothing to roll back.")
+
+
+@cli.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@FORMAT_OPTION
+def cleanup(yes: bool, fmt: str) -> None:
+    """After a verified run: remove backups and the old files the migration replaced."""
+    if not yes:
+        if fmt == "json":
+            raise click.UsageError("--format json cannot ask for confirmation: add --yes.")
+        if not click.confirm("Remove the backups and the replaced files? Rollback will no longer be possible.",
+                             default=False):
+            click.echo("Nothing changed.")
+            return
+    removed = _migration().cleanup()
+    if fmt == "json":
+        emit_json({"removed": removed})
+    else:
+        for item in removed:
+            click.echo(f"Removed {item}")
+        click.echo(f"Cleaned up: {len(removed)} replaced items and every backup removed.")
+
+
 def main() -> None:
-    cli(prog_name="mdm-migrate")
+    """Entry point: MDM errors become one line on stderr with their exit code."""
+    from mdm_core.cli.main import error_message
+
+    try:
+        cli(prog_name="mdm-migrate", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except MDMError as exc:
+        if _debug():
+            raise
+        click.echo(f"Error: {error_message(str(exc))[0]}", err=True)
+        sys.exit(getattr(exc, "exit_code", 1))
+    except KeyboardInterrupt:
+        click.echo("Interrupted; the next `mdm-migrate run` resumes where this one stopped.", err=True)
+        sys.exit(130)
+
+
+def _debug() -> bool:
+    return "--debug" in sys.argv[1:]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from mdm_core.storage import checksum_batches
+from mdm_core.checksum import checksum_batches
 
 #: The Arrow types every backend must round-trip exactly.
 SUPPORTED_TYPES: dict[str, pa.DataType] = {

@@ -16,13 +16,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mdm_core.checksum import checksum_batches
 from mdm_core.errors import PluginError, StorageError
 from mdm_core.storage import (
     FILTER_OPS,
     BackendCapabilities,
     HealthReport,
     StoreRef,
-    checksum_batches,
 )
 from mdm_plugin_legacy.catalog import LAYOUT
 from mdm_plugin_legacy.catalog_1x import find_dataset

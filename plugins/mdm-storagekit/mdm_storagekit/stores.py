@@ -8,8 +8,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import pyarrow as pa
 
+from mdm_core.checksum import checksum_batches
 from mdm_core.errors import StorageError
-from mdm_core.storage import checksum_batches, quote_identifier
+from mdm_core.storage import quote_identifier
 
 
 class BaseStore:

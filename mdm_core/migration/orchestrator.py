@@ -1,0 +1,463 @@
+"""The migration orchestrator: a plain loop over phases and their steps, with the journal,
+the lock, file backups and verification around it.
+
+- ``plan`` asks every step what it would do; it writes nothing.
+- ``run`` takes the home's lock, then per phase (in order, up to the one asked for): saves
+  ``mdm.yaml``, applies and verifies every unit not yet done (each recorded in the journal,
+  done only once verified), and when every unit of the phase is done flips the phase's flag.
+  A unit left ``running`` by a killed run is redone from scratch; if a step's sources
+  changed since that run (its fingerprint), ``run`` refuses unless ``restart``.
+- ``rollback`` undoes phases in reverse order: every unit's step rollback, then the
+  phase's files restored byte for byte (its flag with them).
+- ``validate`` re-verifies every done unit; ``status`` merges the journal with the plan.
+- ``cleanup`` (after a verified run) removes backups and what the steps replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from mdm_core.errors import MDMError, MigrationError
+from mdm_core.logging import get_logger
+from mdm_core.migration import PHASE_FLAGS, PHASES
+from mdm_core.migration.backups import backup_file, remove_backups, restore_files
+from mdm_core.migration.journal import (
+    DONE,
+    FAILED,
+    PENDING,
+    ROLLED_BACK,
+    RUNNING,
+    SKIPPED,
+    Journal,
+    UnitRecord,
+    load_journal,
+    migration_dir,
+    now,
+    save_journal,
+)
+from mdm_core.migration.lock import migration_lock
+from mdm_core.migration.step import (
+    MigrationStep,
+    RunOptions,
+    StepContext,
+    StepPlan,
+    Unit,
+    UnitResult,
+)
+from mdm_core.secrets import mask
+
+log = get_logger(__name__)
+
+#: Exit codes of ``mdm-migrate``.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISMATCH, EXIT_BUSY, EXIT_SKIPPED = 0, 1, 2, 3, 4, 5
+
+
+@attrs.frozen
+class StepReport:
+    plugin: str
+    step: MigrationStep
+    plan: StepPlan
+
+
+@attrs.frozen
+class PhasePlan:
+    phase: str
+    flag: str
+    state: str
+    steps: tuple[StepReport, ...]
+
+    @property
+    def units(self) -> list[tuple[StepReport, Unit]]:
+        return [(s, u) for s in self.steps for u in s.plan.units]
+
+
+@attrs.frozen
+class MigrationPlan:
+    plan_id: str
+    options: RunOptions
+    phases: tuple[PhasePlan, ...]
+
+    def total_rows(self) -> int:
+        return sum(u.rows or 0 for p in self.phases for _, u in p.units)
+
+
+@attrs.frozen
+class UnitOutcome:
+    record: UnitRecord
+    problems: tuple[str, ...] = ()
+
+
+@attrs.define
+class RunReport:
+    """What a run did: the outcome of every unit it worked on (and the ones it skipped),
+    the phases it completed, and where it stopped."""
+
+    plan: MigrationPlan
+    outcomes: list[UnitOutcome] = attrs.Factory(list)
+    phases_done: list[str] = attrs.Factory(list)
+    stopped_at: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        states = [o.record.state for o in self.outcomes]
+        if any(o.problems for o in self.outcomes):
+            return EXIT_MISMATCH
+        if FAILED in states or self.stopped_at:
+            return EXIT_FAILED
+        if SKIPPED in states:
+            return EXIT_SKIPPED
+        return EXIT_OK
+
+
+class Reporter:
+    """Receives progress while a run works; the CLI shows it, the default ignores it."""
+
+    def start(self, plan: MigrationPlan) -> None: ...
+
+    def unit_started(self, record: UnitRecord, unit: Unit) -> None: ...
+
+    def rows(self, count: int) -> None: ...
+
+    def unit_finished(self, outcome: UnitOutcome) -> None: ...
+
+    def phase_finished(self, phase: str, done: bool) -> None: ...
+
+
+class Migration:
+    """The migration of one home (``home``, default the configured one) with ``options``;
+    ``steps`` replaces the installed steps (tests, embedding)."""
+
+    def __init__(self, home: Path | None = None, options: RunOptions | None = None,
+                 steps: Iterable[tuple[str, MigrationStep]] | None = None) -> None:
+        from mdm_core.config import load_settings
+
+        self.settings = load_settings(Path(home).expanduser().resolve() if home else None, fresh=True).settings
+        self.home: Path = self.settings.home
+        self.options = options or RunOptions()
+        if steps is None:
+            from mdm_core.migration.step import installed_steps
+
+            steps = installed_steps()
+        self._steps = sorted(steps, key=lambda item: (PHASES.index(item[1].phase), item[1].name))
+
+    # -- reading ---------------------------------------------------------------------------
+    def phases(self, up_to: str | None = None) -> tuple[str, ...]:
+        if up_to is not None and up_to not in PHASES:
+            raise MigrationError(f"Unknown phase '{up_to}' (phases: {', '.join(PHASES)}).")
+        return PHASES if up_to is None else PHASES[: PHASES.index(up_to) + 1]
+
+    def plan(self, up_to: str | None = None, journal: Journal | None = None) -> MigrationPlan:
+        """What each phase up to ``up_to`` would do; reads only."""
+        journal = journal if journal is not None else load_journal_or_fail(self.home)
+        ctx = self._context(journal, read_only=True)
+        phases = []
+        for phase in self.phases(up_to):
+            reports = tuple(StepReport(plugin, step, step.plan(ctx)) for plugin, step in self._steps if step.phase == phase)
+            state = journal.phases[phase].state if phase in journal.phases else PENDING
+            phases.append(PhasePlan(phase, PHASE_FLAGS[phase], state, reports))
+        return MigrationPlan(plan_fingerprint(phases, self.options), self.options, tuple(phases))
+
+    def journal(self) -> Journal:
+        return load_journal_or_fail(self.home)
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, up_to: str | None = None, *, restart: bool = False, reporter: Reporter | None = None) -> RunReport:
+        """Apply every phase up to ``up_to``; see the module doc."""
+        reporter = reporter or Reporter()
+        with migration_lock(self.home, "run"):
+            journal = load_journal_or_fail(self.home)
+            if restart:
+                self._rollback(journal, [p for p in PHASES if journal.phases.get(p, None) and journal.phases[p].state != DONE])
+            plan = self.plan(up_to, journal)
+            self._refuse_changed_sources(journal, plan)
+            if journal.empty:
+                journal.started = now()
+                journal.options = attrs.asdict(self.options)
+            journal.plan_id = plan.plan_id
+            report = RunReport(plan)
+            reporter.start(plan)
+            for phase_plan in plan.phases:
+                if not phase_plan.steps:  # nothing installed migrates this phase: its flag stays as it is
+                    continue
+                done = self._run_phase(journal, phase_plan, report, reporter)
+                reporter.phase_finished(phase_plan.phase, done)
+                if not done:
+                    report.stopped_at = phase_plan.phase
+                    break
+                report.phases_done.append(phase_plan.phase)
+                self._reload_settings()
+            save_journal(self.home, journal)
+            return report
+
+    def _run_phase(self, journal: Journal, phase_plan: PhasePlan, report: RunReport, reporter: Reporter) -> bool:
+        phase = journal.phase(phase_plan.phase)
+        if phase.state == DONE and not phase_plan.units:
+            return True
+        config_file = self.home / "mdm.yaml"
+        backup_file(self.home, phase, config_file)  # the flag flips in it at the end
+        phase.state, phase.started, phase.error = RUNNING, phase.started or now(), None
+        save_journal(self.home, journal)
+        ctx = self._context(journal, reporter=reporter, phase=phase_plan.phase)
+        clean = True
+        for step_report in phase_plan.steps:
+            step = step_report.step
+            for skipped in step_report.plan.skipped:
+                if skipped.blocking:
+                    record = UnitRecord(step.name, skipped.what, phase_plan.phase, state=SKIPPED, error=skipped.reason)
+                    journal.units[record.key] = record
+                    report.outcomes.append(UnitOutcome(record))
+            for unit in step_report.plan.units:
+                outcome = self._run_unit(journal, ctx, step, unit, step_report.plan.fingerprint, reporter)
+                if outcome is None:
+                    continue
+                report.outcomes.append(outcome)
+                reporter.unit_finished(outcome)
+                clean = clean and outcome.record.state == DONE
+        if not clean:
+            phase.state, phase.error = FAILED, "some units failed or did not verify"
+            save_journal(self.home, journal)
+            return False
+        from mdm_core.config import update_config_file
+
+        update_config_file(self.home, f"flags.{phase_plan.flag}", True)
+        phase.state, phase.finished = DONE, now()
+        save_journal(self.home, journal)
+        return True
+
+    def _run_unit(self, journal: Journal, ctx: StepContext, step: MigrationStep, unit: Unit, fingerprint: str,
+                  reporter: Reporter) -> UnitOutcome | None:
+        record = journal.unit(step.name, unit.id)
+        if record is not None and record.state == DONE:
+            return None
+        record = UnitRecord(step.name, unit.id, step.phase, state=RUNNING, dataset=unit.dataset, table=unit.table,
+                            detail=unit.detail, data=dict(unit.data), started=now(), fingerprint=fingerprint)
+        journal.units[record.key] = record
+        save_journal(self.home, journal)
+        reporter.unit_started(record, unit)
+        started = time.monotonic()
+        problems: tuple[str, ...] = ()
+        try:
+            result = step.apply(ctx, unit)
+            _record_result(record, result)
+            save_journal(self.home, journal)  # what was created is known before verification
+            check = step.verify(ctx, unit, result, deep=True)
+            problems = () if check.ok else tuple(check.problems) or ("verification failed",)
+        except (MDMError, OSError, ValueError) as exc:
+            record.state, record.error = FAILED, _one_line(exc)
+        except Exception as exc:  # an engine failure the step did not anticipate: this unit fails, not the run
+            log.error("migration unit failed", step=step.name, unit=unit.id, exception=traceback.format_exc())
+            record.state, record.error = FAILED, f"unexpected {type(exc).__name__}: {_one_line(exc)}"
+        else:
+            record.state = FAILED if problems else DONE
+            record.error = "; ".join(problems) if problems else None
+        record.finished = now()
+        record.seconds = round(time.monotonic() - started, 3)
+        save_journal(self.home, journal)
+        return UnitOutcome(record, problems)
+
+    def _refuse_changed_sources(self, journal: Journal, plan: MigrationPlan) -> None:
+        """An interrupted or failed unit whose step now reads different sources: refuse."""
+        current = {s.step.name: s.plan.fingerprint for p in plan.phases for s in p.steps}
+        for record in journal.units.values():
+            if record.state in (RUNNING, FAILED) and record.step in current and record.fingerprint != current[record.step]:
+                raise MigrationError(
+                    f"The sources of step '{record.step}' changed since the interrupted run (unit {record.unit}); "
+                    "run `mdm-migrate rollback` or `mdm-migrate run --restart`.")
+        if journal.options and journal.options != attrs.asdict(self.options) and _unfinished(journal):
+            raise MigrationError(
+                f"An unfinished migration of this home was started with {_describe(journal.options)}; run it again "
+                "with the same options, or `mdm-migrate rollback` first.")
+
+    # -- checking -----------------------------------------------------------------------------
+    def validate(self, *, deep: bool = False) -> list[UnitOutcome]:
+        """Re-verify every done unit (row counts; content checksums with ``deep``)."""
+        journal = load_journal_or_fail(self.home)
+        ctx = self._context(journal, read_only=True)
+        steps = self._steps_by_name()
+        outcomes = []
+        for record in journal.units.values():
+            if record.state != DONE:
+                continue
+            step = steps.get(record.step)
+            if step is None:
+                outcomes.append(UnitOutcome(record, (f"step '{record.step}' is not installed",)))
+                continue
+            try:
+                check = step.verify(ctx, _unit(record), _result(record), deep=deep)
+                problems = () if check.ok else tuple(check.problems) or ("verification failed",)
+            except (MDMError, OSError, ValueError) as exc:
+                problems = (_one_line(exc),)
+            outcomes.append(UnitOutcome(record, problems))
+        return outcomes
+
+    # -- undoing -----------------------------------------------------------------------------
+    def rollback(self, phase: str | None = None) -> list[str]:
+        """Undo ``phase`` and every later phase (all phases when None), newest first;
+        returns the phases rolled back."""
+        first = PHASES.index(phase) if phase is not None else 0
+        if phase is not None and phase not in PHASES:
+            raise MigrationError(f"Unknown phase '{phase}' (phases: {', '.join(PHASES)}).")
+        with migration_lock(self.home, "rollback"):
+            journal = load_journal_or_fail(self.home)
+            if journal.cleaned:
+                raise MigrationError(f"The migration was cleaned up ({journal.cleaned}): the files it replaced are "
+                                     "gone, so it cannot be rolled back.")
+            wanted = [p for p in PHASES[first:] if p in journal.phases and journal.phases[p].state != ROLLED_BACK]
+            self._rollback(journal, wanted)
+            if all(r.state == ROLLED_BACK for r in journal.phases.values()):
+                _forget(self.home)  # nothing is left that the migration made
+            else:
+                save_journal(self.home, journal)
+            return wanted
+
+    def _rollback(self, journal: Journal, phases: list[str]) -> None:
+        steps = self._steps_by_name()
+        ctx = self._context(journal)
+        for phase in reversed(sorted(phases, key=PHASES.index)):
+            record = journal.phase(phase)
+            for unit in reversed(journal.units_of(phase)):
+                if unit.state not in (DONE, RUNNING, FAILED):
+                    continue
+                step = steps.get(unit.step)
+                if step is None:
+                    raise MigrationError(f"Cannot roll back unit {unit.unit}: step '{unit.step}' is not installed.")
+                step.rollback(ctx, _unit(unit), _result(unit) if unit.state == DONE else _partial(unit))
+                unit.state = ROLLED_BACK
+                save_journal(self.home, journal)
+            restore_files(self.home, record)
+            remove_backups(self.home, phase)
+            record.backups.clear()
+            record.state, record.finished = ROLLED_BACK, now()
+            save_journal(self.home, journal)
+        self._reload_settings()
+
+    def cleanup(self) -> list[str]:
+        """After a verified run: remove what the steps replaced and every backup; returns
+        what was removed. Refuses (MigrationError) when the run is not complete or does not
+        verify."""
+        with migration_lock(self.home, "cleanup"):
+            journal = load_journal_or_fail(self.home)
+            with_steps = [p for p in PHASES if any(s.phase == p for _, s in self._steps)]
+            pending = [p for p in with_steps if p not in journal.phases or journal.phases[p].state != DONE]
+            if journal.empty or pending:
+                raise MigrationError(
+                    "Nothing to clean up: the migration is not complete"
+                    + (f" (phases not done: {', '.join(pending)})" if pending else "") + "; finish it with `mdm-migrate run`.")
+            mismatches = [o for o in self.validate(deep=False) if o.problems]
+            if mismatches:
+                first = mismatches[0]
+                raise MigrationError(f"Not cleaning up: {len(mismatches)} migrated units no longer verify "
+                                     f"({first.record.unit}: {first.problems[0]}); see `mdm-migrate validate`.")
+            steps = self._steps_by_name()
+            ctx = self._context(journal)
+            removed: list[str] = []
+            for record in journal.units.values():
+                step = steps.get(record.step)
+                clean = getattr(step, "cleanup", None)
+                if record.state == DONE and clean is not None:
+                    removed.extend(clean(ctx, _unit(record), _result(record)))
+            remove_backups(self.home)
+            for phase in journal.phases.values():
+                phase.backups.clear()
+            journal.cleaned = now()
+            save_journal(self.home, journal)
+            return removed
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _steps_by_name(self) -> dict[str, MigrationStep]:
+        return {step.name: step for _, step in self._steps}
+
+    def _context(self, journal: Journal, *, read_only: bool = False, reporter: Reporter | None = None,
+                 phase: str | None = None) -> StepContext:
+        def backup(path: Path) -> None:
+            if read_only or phase is None:
+                raise MigrationError("A step tried to change a file while only planning; this is a bug in that step.")
+            backup_file(self.home, journal.phase(phase), path)
+            save_journal(self.home, journal)
+
+        results: dict[str, dict[str, UnitResult]] = {}
+        for record in journal.units.values():
+            if record.state == DONE:
+                results.setdefault(record.step, {})[record.unit] = _result(record)
+        return StepContext(
+            home=self.home, settings=self.settings, options=self.options,
+            backup_dir=migration_dir(self.home) / "backups" / (phase or "plan"),
+            backup_file=backup, progress=(reporter.rows if reporter else (lambda rows: None)), results=results,
+        )
+
+    def _reload_settings(self) -> None:
+        from mdm_core.config import load_settings
+
+        self.settings = load_settings(self.home, fresh=True).settings
+
+
+def load_journal_or_fail(home: Path) -> Journal:
+    try:
+        return load_journal(home)
+    except ValueError as exc:
+        raise MigrationError(str(exc)) from None
+
+
+def plan_fingerprint(phases: Iterable[PhasePlan], options: RunOptions) -> str:
+    """A short id of the sources and settings a plan was made from."""
+    material = {
+        "options": attrs.asdict(options),
+        "steps": [[s.step.name, s.plan.fingerprint, [u.id for u in s.plan.units]] for p in phases for s in p.steps],
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _record_result(record: UnitRecord, result: UnitResult) -> None:
+    record.rows_read, record.rows_written = result.rows_read, result.rows_written
+    record.checksum_source, record.checksum_target = result.checksum_source, result.checksum_target
+    record.created = dict(result.created)
+
+
+def _unit(record: UnitRecord) -> Unit:
+    return Unit(record.unit, dataset=record.dataset, table=record.table, detail=record.detail, data=record.data)
+
+
+def _result(record: UnitRecord) -> UnitResult:
+    return UnitResult(record.rows_read, record.rows_written, record.checksum_source, record.checksum_target,
+                      record.created)
+
+
+def _partial(record: UnitRecord) -> UnitResult | None:
+    """What an unfinished unit recorded (what it created), or None when it recorded nothing."""
+    return _result(record) if record.created else None
+
+
+def _unfinished(journal: Journal) -> bool:
+    return any(r.state in (RUNNING, FAILED) for r in journal.units.values()) or any(
+        p.state in (RUNNING, FAILED) for p in journal.phases.values())
+
+
+def _describe(options: dict[str, Any]) -> str:
+    parts = [f"--to {options['to']}" if options.get("to") else "no --to",
+             f"--datasets {','.join(options['datasets'])}" if options.get("datasets") else "all datasets"]
+    return " and ".join(parts)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(line.strip() for line in mask(str(exc)).splitlines() if line.strip())
+    return text or type(exc).__name__
+
+
+def _forget(home: Path) -> None:
+    """Remove the journal and backups of a migration rolled back entirely (the lock file
+    goes when the lock is released)."""
+    import shutil
+
+    folder = migration_dir(home)
+    for child in folder.iterdir() if folder.is_dir() else ():
+        if child.name != "lock":
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+
