@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from mdm_plugin_postgresql.settings import PostgreSQLSettings
 
 from mdm_core.backends import get_backend
-from mdm_core.config.composed import DatabaseSettings, Settings
 from mdm_core.checksum import checksum_batches
+from mdm_core.config.composed import DatabaseSettings, Settings
 from mdm_core.testing.checks import CheckContext
 from mdm_core.testing.data import (
     assert_tables_equal,
