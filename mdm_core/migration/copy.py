@@ -11,12 +11,13 @@ types. Memory holds one batch at a time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 
 from mdm_core.checksum import ContentChecksum
-from mdm_core.storage import StorageBackend, Store
+from mdm_core.storage import StorageBackend, Store, StoreRef
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -56,3 +57,17 @@ def copy_table(source: Store, table: str, target: Store, target_backend: Storage
         rows_read=checksum.rows, rows_written=target.row_count(name),
         checksum_source=checksum.hexdigest(), checksum_target=target.checksum(name),
     )
+
+
+def open_target_store(backend: StorageBackend, ref: StoreRef, staging_folder: Path) -> Store:
+    """The store at ``ref``, open for writing: created empty if missing (built under
+    ``staging_folder`` and moved into place, so it is durable and has the backend's
+    configured settings before any table is written; a store left half-created by a
+    killed run is dropped and built again)."""
+    if backend.store_exists(ref):
+        return backend.open_store(ref, read_only=False)
+    stage = StoreRef(f"{ref.key}_stage", staging_folder / ref.key)
+    backend.drop_store(stage)
+    backend.create_store(stage).close()
+    backend.move_store(stage, ref)
+    return backend.open_store(ref, read_only=False)

@@ -180,7 +180,7 @@ class Migration:
             self._refuse_changed_sources(journal, plan)
             if journal.empty:
                 journal.started = now()
-                journal.options = attrs.asdict(self.options)
+                journal.options = _options_record(self.options)
             journal.plan_id = plan.plan_id
             report = RunReport(plan)
             reporter.start(plan)
@@ -271,7 +271,7 @@ class Migration:
                 raise MigrationError(
                     f"The sources of step '{record.step}' changed since the interrupted run (unit {record.unit}); "
                     "run `mdm-migrate rollback` or `mdm-migrate run --restart`.")
-        if journal.options and journal.options != attrs.asdict(self.options) and _unfinished(journal):
+        if journal.options and journal.options != _options_record(self.options) and _unfinished(journal):
             raise MigrationError(
                 f"An unfinished migration of this home was started with {_describe(journal.options)}; run it again "
                 "with the same options, or `mdm-migrate rollback` first.")
@@ -433,6 +433,11 @@ def _result(record: UnitRecord) -> UnitResult:
 def _partial(record: UnitRecord) -> UnitResult | None:
     """What an unfinished unit recorded (what it created), or None when it recorded nothing."""
     return _result(record) if record.created else None
+
+
+def _options_record(options: RunOptions) -> dict[str, Any]:
+    """``options`` as the journal stores them (JSON: lists, not tuples)."""
+    return {"to": options.to, "datasets": list(options.datasets)}
 
 
 def _unfinished(journal: Journal) -> bool:
