@@ -8,6 +8,11 @@ reader, and its incomplete feature tables in ``incomplete_tables`` (listed, neve
 served). Its ``store`` names the dataset and where it is (``layout: 1.x``), never a
 password: the legacy storage finds the database again from the name.
 
+Once ``use_new_storage`` is on, a 1.x dataset whose every table the ``legacy-storage``
+migration step copied and verified (the migration journal says so) is served from its
+new store: still ``format_version=1`` (read-only), with the target ``backend`` and the
+new ``store``, since the new backend does not read 1.x databases.
+
 A name held by both layouts is the new one's (a ``--force`` registration replaced the 1.x
 dataset). Writes (registration, feature regeneration) go to the new layout through the
 inherited methods; :meth:`LegacyCatalog.discard` removes a 1.x dataset's YAML and folder.
@@ -21,15 +26,18 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pyarrow as pa
 
 from mdm_core.config.settings import Settings
 from mdm_core.datasets.catalog import METADATA_FILE, Catalog
 from mdm_core.datasets.models import ColumnInfo, DatasetInfo, TableInfo, normalize_name
 from mdm_core.errors import DatasetError, DatasetNotFound, StorageError
+from mdm_core.migration.journal import Journal, load_journal
 from mdm_plugin_legacy.catalog_1x import find_dataset, scan_home
 from mdm_plugin_legacy.config_1x import LegacySettings, load_settings_1x
 from mdm_plugin_legacy.dataset_1x import LegacyDataset
+from mdm_plugin_legacy.migration_1x import migrated_store
 from mdm_plugin_legacy.open_1x import open_legacy_database
 
 LAYOUT = "1.x"
@@ -41,6 +49,7 @@ class LegacyCatalog(Catalog):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._settings_1x: LegacySettings | None = None
+        self._journal: Journal | None = None
 
     @property
     def settings_1x(self) -> LegacySettings:
@@ -62,11 +71,11 @@ class LegacyCatalog(Catalog):
         record = self._find(name, inspect=True)
         if record is None:
             return super().load(name)  # DatasetNotFound listing every known name
-        return as_dataset_info(record, self.settings.home, columns=True)
+        return self._info(record, columns=True)
 
     def list(self) -> list[DatasetInfo]:
         new = {info.name: info for info in super().list()}
-        legacy = [as_dataset_info(r, self.settings.home, columns=False) for r in scan_home(self.settings.home, self.settings_1x)
+        legacy = [self._info(r, columns=False) for r in scan_home(self.settings.home, self.settings_1x)
                   if r.name not in new]
         return sorted([*new.values(), *legacy], key=lambda info: info.name)
 
@@ -87,6 +96,22 @@ class LegacyCatalog(Catalog):
             shutil.rmtree(aside)
         if record.yaml_path is not None and record.yaml_path.is_file():
             record.yaml_path.unlink()
+
+    def _info(self, record: LegacyDataset, *, columns: bool) -> DatasetInfo:
+        """``record`` as metadata, pointing to its new store once it is migrated (see the module doc)."""
+        info = as_dataset_info(record, self.settings.home, columns=columns)
+        if not self.settings.flags.use_new_storage:
+            return info
+        if self._journal is None:
+            try:
+                self._journal = load_journal(self.settings.home)
+            except ValueError:  # an unreadable journal: mdm-migrate names it; the 1.x data is served as is
+                self._journal = Journal()
+        moved = migrated_store(self._journal, record)
+        if moved is None:
+            return info
+        backend, store = moved
+        return attrs.evolve(info, backend=backend, store=store)
 
     def _find(self, name: str, *, inspect: bool) -> LegacyDataset | None:
         """The 1.x dataset ``name``, also when spelled as typed at registration
@@ -136,8 +161,13 @@ def as_dataset_info(record: LegacyDataset, home: Path, *, columns: bool) -> Data
 
 def _table(record: LegacyDataset, table: str, kind: str, schemas: dict[str, pa.Schema]) -> TableInfo:
     schema = schemas.get(table)
-    columns = [ColumnInfo(f.name, _kind(record, f), str(f.type)) for f in schema] if schema is not None else []
+    columns = [column_info(record, f) for f in schema] if schema is not None else []
     return TableInfo(name=table, kind=kind, row_count=record.row_counts.get(table, 0), columns=columns)
+
+
+def column_info(record: LegacyDataset, field: pa.Field) -> ColumnInfo:
+    """``field`` of a table of ``record`` with the kind the 1.x catalog gives it."""
+    return ColumnInfo(field.name, _kind(record, field), str(field.type))
 
 
 def _kind(record: LegacyDataset, field: pa.Field) -> str:
