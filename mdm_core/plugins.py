@@ -31,7 +31,7 @@ from mdm_core.logging import get_logger
 log = get_logger(__name__)
 
 ENTRY_POINT_GROUP = "mdm"
-BUILTIN_PLUGINS = ("mdm_core.config.loader", "mdm_core.datasets.catalog")
+BUILTIN_PLUGINS = ("mdm_core.config.loader", "mdm_core.datasets.catalog", "mdm_core.migration.move")
 
 
 @attrs.frozen

@@ -66,8 +66,14 @@ def open_target_store(backend: StorageBackend, ref: StoreRef, staging_folder: Pa
     killed run is dropped and built again)."""
     if backend.store_exists(ref):
         return backend.open_store(ref, read_only=False)
-    stage = StoreRef(f"{ref.key}_stage", staging_folder / ref.key)
+    stage = staging_ref(ref, staging_folder)
     backend.drop_store(stage)
     backend.create_store(stage).close()
     backend.move_store(stage, ref)
     return backend.open_store(ref, read_only=False)
+
+
+def staging_ref(ref: StoreRef, staging_folder: Path) -> StoreRef:
+    """Where :func:`open_target_store` builds the store of ``ref`` before moving it into
+    place (a rollback drops what a killed run left there)."""
+    return StoreRef(f"{ref.key}_stage", staging_folder / ref.key)

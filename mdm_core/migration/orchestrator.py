@@ -258,6 +258,8 @@ class Migration:
         else:
             record.state = FAILED if problems else DONE
             record.error = "; ".join(problems) if problems else None
+            if not problems:  # later units of this run build on it (ctx.results is the dict _context made)
+                ctx.results.setdefault(step.name, {})[unit.id] = result  # type: ignore[attr-defined]
         record.finished = now()
         record.seconds = round(time.monotonic() - started, 3)
         save_journal(self.home, journal)
