@@ -300,3 +300,23 @@ def test_cleanup_removes_the_1x_files_it_replaced(home):
     assert not (home / "config" / "datasets" / "penguins.yaml").exists()
     assert client_of(home).load_dataset("weather").shape[0] == 26_115
     assert Migration(home).run().exit_code == EXIT_OK
+
+
+def test_discovered_datasets_are_migrated(home):
+    """A folder whose YAML is gone (from dataset_info.json), and one with only its
+    database (metadata rebuilt from the database), are registered in the new layout."""
+    (home / "config" / "datasets" / "sample.yaml").unlink()
+    (home / "config" / "datasets" / "penguins_raw.yaml").unlink()
+    (home / "datasets" / "penguins_raw" / "dataset_info.json").unlink()
+    report = Migration(home).run()
+    assert report.exit_code == EXIT_OK, [o.record.error for o in report.outcomes]
+    client = client_of(home)
+    sample = client.get_dataset_info("sample")
+    info_json = json.loads((home / "datasets" / "sample" / "dataset_info.json").read_text())  # stale: as it says
+    assert sample.format_version == 2 and sample.target_column == info_json["target_column"] == "target"
+    assert sample.registered_at.startswith("2026-11-21T01:50:24")
+    assert sorted(t.name for t in sample.tables) == ["sample_submission", "test", "train"]
+    raw = client.get_dataset_info("penguins_raw")
+    assert raw.format_version == 2 and raw.registered_at
+    assert {t.name: t.row_count for t in raw.data_tables} == {"data": 344}
+    assert client.load_dataset("penguins_raw", table="data").shape == (344, 17)
