@@ -106,10 +106,10 @@ def load_legacy_config(home: Path) -> LegacyLoadedConfig:
                 continue  # an empty section (``logging:`` with nothing under it)
             if dotted in READ_BY_THIS_PLUGIN:
                 continue
-            (unused if _is_1x_key(dotted) else unknown).setdefault(source, []).append(dotted)
+            (unused if is_1x_key(dotted) else unknown).setdefault(source, []).append(dotted)
             continue
         if from_file:
-            value = _lenient(value, leaf.type)
+            value = lenient(value, leaf.type)
             if dotted == "logging.file" and _inside(home, _log_path(legacy, value)):
                 notes.append(f"{source}: logging.file {value!r} would write into the MDM 1.x home, which is "
                              "not changed before it is migrated; not used (set MDM_LOGGING_FILE to log "
@@ -128,7 +128,8 @@ def load_legacy_config(home: Path) -> LegacyLoadedConfig:
     return LegacyLoadedConfig(values, sources, legacy.files, tuple(notes))
 
 
-def _is_1x_key(dotted: str) -> bool:
+def is_1x_key(dotted: str) -> bool:
+    """True when ``dotted`` is a key of some MDM 1.x release (this MDM may lack it)."""
     return dotted in KNOWN_KEYS or dotted in OTHER_1X_KEYS or dotted.startswith(LEGACY_ONLY_SECTIONS)
 
 
@@ -137,7 +138,7 @@ def _keys(keys: list[str]) -> str:
     return f"keys {names} are" if len(keys) > 1 else f"key {names} is"
 
 
-def _lenient(value: Any, typ: Any) -> Any:
+def lenient(value: Any, typ: Any) -> Any:
     """A YAML string converted to the number or boolean the model wants, as 1.x's
     pydantic did (``"5000"``, ``"yes"``); anything else unchanged."""
     from mdm_core.config.model import coerce
