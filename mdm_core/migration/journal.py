@@ -25,6 +25,8 @@ JOURNAL_VERSION = 1
 
 #: States of a unit and of a phase.
 PENDING, RUNNING, DONE, FAILED, SKIPPED, ROLLED_BACK = "pending", "running", "done", "failed", "skipped", "rolled back"
+#: A phase whose units for the datasets asked for are done, its flag not flipped (others remain).
+PARTIAL = "partial"
 
 _converter = cattrs.Converter()
 

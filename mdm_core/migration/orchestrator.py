@@ -32,6 +32,7 @@ from mdm_core.migration.backups import backup_file, remove_backups, restore_file
 from mdm_core.migration.journal import (
     DONE,
     FAILED,
+    PARTIAL,
     PENDING,
     ROLLED_BACK,
     RUNNING,
@@ -157,13 +158,14 @@ class Migration:
     def plan(self, up_to: str | None = None, journal: Journal | None = None) -> MigrationPlan:
         """What each phase up to ``up_to`` would do; reads only."""
         journal = journal if journal is not None else load_journal_or_fail(self.home)
-        ctx = self._context(journal, read_only=True)
-        phases = []
-        for phase in self.phases(up_to):
-            reports = tuple(StepReport(plugin, step, step.plan(ctx)) for plugin, step in self._steps if step.phase == phase)
-            state = journal.phases[phase].state if phase in journal.phases else PENDING
-            phases.append(PhasePlan(phase, PHASE_FLAGS[phase], state, reports))
+        phases = [self._plan_phase(phase, journal) for phase in self.phases(up_to)]
         return MigrationPlan(plan_fingerprint(phases, self.options), self.options, tuple(phases))
+
+    def _plan_phase(self, phase: str, journal: Journal) -> PhasePlan:
+        ctx = self._context(journal, read_only=True)
+        reports = tuple(StepReport(plugin, step, step.plan(ctx)) for plugin, step in self._steps if step.phase == phase)
+        state = journal.phases[phase].state if phase in journal.phases else PENDING
+        return PhasePlan(phase, PHASE_FLAGS[phase], state, reports)
 
     def journal(self) -> Journal:
         return load_journal_or_fail(self.home)
@@ -184,7 +186,9 @@ class Migration:
             journal.plan_id = plan.plan_id
             report = RunReport(plan)
             reporter.start(plan)
-            for phase_plan in plan.phases:
+            for phase in self.phases(up_to):
+                # planned again now: an earlier phase of this run may have changed the settings
+                phase_plan = self._plan_phase(phase, journal)
                 if not phase_plan.steps:  # nothing installed migrates this phase: its flag stays as it is
                     continue
                 done = self._run_phase(journal, phase_plan, report, reporter)
@@ -225,10 +229,14 @@ class Migration:
             phase.state, phase.error = FAILED, "some units failed or did not verify"
             save_journal(self.home, journal)
             return False
-        from mdm_core.config import update_config_file
+        if self.options.datasets and phase.state != DONE:
+            # only some datasets moved: the others still need the old generation, so the flag stays
+            phase.state, phase.finished = PARTIAL, now()
+        else:
+            from mdm_core.config import update_config_file
 
-        update_config_file(self.home, f"flags.{phase_plan.flag}", True)
-        phase.state, phase.finished = DONE, now()
+            update_config_file(self.home, f"flags.{phase_plan.flag}", True)
+            phase.state, phase.finished = DONE, now()
         save_journal(self.home, journal)
         return True
 
@@ -248,8 +256,13 @@ class Migration:
             result = step.apply(ctx, unit)
             _record_result(record, result)
             save_journal(self.home, journal)  # what was created is known before verification
-            check = step.verify(ctx, unit, result, deep=True)
+            # the copy compared the checksum of the data read with the target's read back;
+            # verify adds the step's own checks (row counts, metadata) without re-reading
+            check = step.verify(ctx, unit, result, deep=False)
             problems = () if check.ok else tuple(check.problems) or ("verification failed",)
+            if result.checksum_source != result.checksum_target:
+                problems += (f"{unit.id}: content checksum of the source {result.checksum_source} differs from the "
+                             f"target's {result.checksum_target}",)
         except (MDMError, OSError, ValueError) as exc:
             record.state, record.error = FAILED, _one_line(exc)
         except Exception as exc:  # an engine failure the step did not anticipate: this unit fails, not the run
@@ -347,8 +360,10 @@ class Migration:
         verify."""
         with migration_lock(self.home, "cleanup"):
             journal = load_journal_or_fail(self.home)
-            with_steps = [p for p in PHASES if any(s.phase == p for _, s in self._steps)]
-            pending = [p for p in with_steps if p not in journal.phases or journal.phases[p].state != DONE]
+            plan = self.plan(journal=journal)
+            pending = sorted({p.phase for p in plan.phases for s, u in p.units
+                              if (r := journal.unit(s.step.name, u.id)) is None or r.state != DONE}, key=PHASES.index)
+            pending += [name for name, r in journal.phases.items() if r.state in (RUNNING, FAILED) and name not in pending]
             if journal.empty or pending:
                 raise MigrationError(
                     "Nothing to clean up: the migration is not complete"
