@@ -85,3 +85,11 @@ def mdm_storage_backends() -> list[Any]:
                        description=f"new {name} stores, and MDM 1.x {name} databases read-only in place")
         for name in ("sqlite", "duckdb", "postgresql")
     ]
+
+
+@hookimpl
+def mdm_migration_steps() -> list[Any]:
+    """The steps moving a 1.x home to the new layout, by phase: ``legacy-config``."""
+    from mdm_plugin_legacy.migrate_config import LegacyConfigStep
+
+    return [LegacyConfigStep()]
