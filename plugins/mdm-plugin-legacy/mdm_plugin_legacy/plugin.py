@@ -89,7 +89,12 @@ def mdm_storage_backends() -> list[Any]:
 
 @hookimpl
 def mdm_migration_steps() -> list[Any]:
-    """The steps moving a 1.x home to the new layout, by phase: ``legacy-config``."""
-    from mdm_plugin_legacy.migrate_config import LegacyConfigStep
+    """The steps moving a 1.x home to the new layout: ``legacy-config``, ``legacy-storage``,
+    ``legacy-dataset`` (imported when a migration uses them: listing plugins stays light)."""
+    from mdm_core.migration.step import LazyStep
 
-    return [LegacyConfigStep()]
+    return [
+        LazyStep("legacy-config", "config", "mdm_plugin_legacy.migrate_config:LegacyConfigStep"),
+        LazyStep("legacy-storage", "storage", "mdm_plugin_legacy.migrate_storage:LegacyStorageStep"),
+        LazyStep("legacy-dataset", "dataset", "mdm_plugin_legacy.migrate_dataset:LegacyDatasetStep"),
+    ]
