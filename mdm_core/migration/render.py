@@ -102,11 +102,10 @@ def run_json(report: RunReport) -> dict[str, Any]:
 
 def show_run(report: RunReport) -> None:
     rows = [[o.record.unit, o.record.state, _count(o.record.rows_read), _count(o.record.rows_written),
-             _short(o.record.checksum_source), _short(o.record.checksum_target), _secs(o.record.seconds),
-             _rate(o.record)] for o in report.outcomes]
+             _checksums(o.record), _secs(o.record.seconds), _rate(o.record)] for o in report.outcomes]
     if rows:
-        emit_table("Migrated units", ["unit", "state", "rows read", "rows written", "checksum source",
-                                      "checksum target", "seconds", "rows/s"], rows)
+        emit_table("Migrated units", ["unit", "state", "rows read", "written", "checksum source = target", "s",
+                                      "rows/s"], rows)
     for o in report.outcomes:
         if o.record.error:
             click.echo(f"{o.record.unit}: {o.record.error}")
@@ -220,8 +219,16 @@ def _size(n: int | None) -> str:
     return f"{size:,.1f} TiB"
 
 
-def _short(checksum: str | None) -> str:
-    return "" if not checksum else checksum[-10:]
+def _checksums(r: UnitRecord) -> str:
+    """The content checksum once when both sides agree (its last 8 hex digits), else both."""
+    def short(checksum: str | None) -> str:
+        return checksum.rsplit(":", 1)[-1][-8:] if checksum else "?"
+
+    if not r.checksum_source and not r.checksum_target:
+        return ""
+    if r.checksum_source == r.checksum_target:
+        return f"= {short(r.checksum_source)}"
+    return f"{short(r.checksum_source)} != {short(r.checksum_target)}"
 
 
 def _secs(seconds: float | None) -> str:
