@@ -105,3 +105,11 @@ def test_unexpected_failures_are_one_line_too(home, tmp_path):
     debug = subprocess.run([mdm, "--debug", *args[1:]], capture_output=True, text=True, env=env)
     assert debug.returncode == 1 and "Traceback" in debug.stderr
     assert not (home / "datasets" / "d").exists()
+
+
+def test_table_cells_are_plain_text(run_mdm, client, penguins):
+    """A value that looks like rich markup or an emoji code is printed as typed."""
+    client.register_dataset("marked", penguins, generate_features=False, description="[bold]x[/bold] :smile: [red]")
+    out = run_mdm("dataset", "list", env={"COLUMNS": "250"})
+    assert out.returncode == 0, out.stderr
+    assert "[bold]x[/bold] :smile: [red]" in out.stdout

@@ -25,7 +25,8 @@ def emit_json(data: Any) -> None:
 
 
 def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a table; wide cells wrap instead of being cut. (rich is imported here: JSON
+    """Print a table; wide cells wrap instead of being cut. Cells are plain text: a
+    ``[bold]`` or ``:smile:`` in a value is printed as is. (rich is imported here: JSON
     output never loads it.)"""
     from rich.console import Console
     from rich.table import Table
@@ -42,4 +43,4 @@ def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequenc
         table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
-    _Console(soft_wrap=False).print(table)
+    _Console(soft_wrap=False, markup=False, emoji=False, highlight=False).print(table)
