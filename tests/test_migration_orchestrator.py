@@ -266,8 +266,11 @@ def test_rollback_of_a_home_without_mdm_yaml_removes_the_one_the_run_wrote(migra
 
 def test_validate_notices_a_changed_target(migrate, home, files):
     assert migrate("run", "--yes").returncode == 0
+    before = _hashes(home)
     ok = migrate("validate", "--deep", "--format", "json")
     assert ok.returncode == 0 and _json(ok)["mismatches"] == 0
+    assert migrate("status", "--format", "json").returncode == 0
+    assert _hashes(home) == before  # validate and status write nothing
     (home / "dst" / "f1.txt").write_bytes(b"tampered")
     bad = migrate("validate", "--format", "json")
     assert bad.returncode == 3
