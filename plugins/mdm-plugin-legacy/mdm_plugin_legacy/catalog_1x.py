@@ -5,7 +5,7 @@
 - each ``<paths.configs_path>/<name>.yaml`` (default ``config/datasets/``) is one dataset
   (``origin="yaml"``); its folder is ``<paths.datasets_path>/<name>/``;
 - each dataset folder without such a YAML that holds a ``dataset_info.json`` or a
-  database file is one too (``origin="discovered"``: the YAML is gone; its metadata
+  database file is one too (``origin="discovered"``: the YAML is gone or unusable; its metadata
   comes from ``dataset_info.json``, which may be stale); folders holding a new-layout
   ``dataset.yaml`` belong to the new catalog and are skipped;
 - leftovers of 1.x (``feature_flags.yaml``, ``migration_state.json``,
@@ -107,6 +107,23 @@ def find_dataset(home: Path | str, name: str, settings_1x: LegacySettings | None
             return None
         record = discover_dataset(folder, home, settings)
     return inspect_dataset(record) if inspect and record is not None else record
+
+
+def rebuild_from_folder(record: LegacyDataset, home: Path, settings: LegacySettings) -> LegacyDataset | None:
+    """For a dataset whose YAML exists but cannot be used (``record`` broken, with no
+    database location): the dataset rebuilt from its folder (``dataset_info.json``, else
+    the database) as a discovered one, the YAML's problem kept; None when the folder does
+    not give a usable dataset either. The reader serves such a dataset as broken; the
+    migration moves it with this metadata."""
+    if record.ok or record.location is not None or record.folder is None or not record.folder.is_dir():
+        return None
+    found = discover_dataset(record.folder, home, settings)
+    if found is None or not found.ok:
+        return None
+    reason = record.problems[0].rstrip(".") if record.problems else "its YAML cannot be used"
+    origin = (f"{_shown(found.info_path, home)}, which may be stale" if found.info_path is not None
+              else "its database (tables only: the rest of its metadata is unknown)")
+    return attrs.evolve(found, yaml_path=record.yaml_path, problems=[f"{reason}; its metadata was rebuilt from {origin}."])
 
 
 def read_dataset_yaml(path: Path, home: Path, settings: LegacySettings) -> LegacyDataset:

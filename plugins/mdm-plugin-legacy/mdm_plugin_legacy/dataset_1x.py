@@ -17,7 +17,7 @@ class LegacyDataset:
     """One 1.x dataset, as plain data.
 
     - ``origin``: ``"yaml"`` (from ``config/datasets/<name>.yaml``) or ``"discovered"``
-      (the YAML is gone: from the folder's ``dataset_info.json`` and database);
+      (the YAML is gone or unusable: from the folder's ``dataset_info.json`` and database);
     - ``status``: ``"ok"``, or ``"broken"`` when its data cannot be served; ``problems``
       holds one sentence per finding, for ok datasets too;
     - ``tables``: table key (``train``, ``data``...) -> data table, ``feature_tables``:

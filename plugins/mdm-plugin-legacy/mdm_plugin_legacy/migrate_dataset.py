@@ -27,7 +27,7 @@ from mdm_core.migration.step import Skipped, StepCheck, StepContext, StepPlan, U
 from mdm_core.storage import StorageBackend, StoreRef
 from mdm_core.yamlio import load_yaml
 from mdm_plugin_legacy.catalog import as_dataset_info, column_info
-from mdm_plugin_legacy.catalog_1x import discover_dataset, find_dataset, inspect_dataset
+from mdm_plugin_legacy.catalog_1x import discover_dataset, inspect_dataset
 from mdm_plugin_legacy.config_1x import load_settings_1x
 from mdm_plugin_legacy.dataset_1x import LegacyDataset
 from mdm_plugin_legacy.migration_1x import (
@@ -36,6 +36,7 @@ from mdm_plugin_legacy.migration_1x import (
     STORAGE_STEP,
     NewBackends,
     fingerprint_material,
+    migration_record,
     plaintext_password,
     relative,
     source_file,
@@ -143,7 +144,7 @@ class LegacyDatasetStep:
 def _record(ctx: StepContext, name: str) -> LegacyDataset:
     """The 1.x record of ``name``, also of a discovered dataset whose folder already holds
     the dataset.yaml an interrupted attempt wrote."""
-    record = find_dataset(ctx.home, name)
+    record = migration_record(ctx.home, name)
     if record is None:
         settings_1x = load_settings_1x(ctx.home)
         folder = settings_1x.datasets_dir / name
@@ -208,6 +209,6 @@ def _notes(record: LegacyDataset, ctx: StepContext) -> list[str]:
         notes.append(f"{record.name}: its 1.x database path {location.recorded} is re-rooted to "
                      f"{relative(location.path, ctx.home)}")
     if record.origin == "discovered":
-        notes.append(f"{record.name}: its 1.x YAML is gone; metadata rebuilt from "
+        notes.append(f"{record.name}: its 1.x YAML is gone or unusable; metadata rebuilt from "
                      f"{'dataset_info.json' if record.info_path else 'its database'}")
     return notes

@@ -22,7 +22,6 @@ from mdm_core.migration.copy import copy_table, open_target_store, staging_ref
 from mdm_core.migration.journal import load_journal
 from mdm_core.migration.step import Skipped, StepCheck, StepContext, StepPlan, Unit, UnitResult
 from mdm_core.storage import StorageBackend, StoreRef
-from mdm_plugin_legacy.catalog_1x import find_dataset
 from mdm_plugin_legacy.migration_1x import (
     PASSWORD_NOTE,
     STAGING,
@@ -30,6 +29,7 @@ from mdm_plugin_legacy.migration_1x import (
     Candidate,
     NewBackends,
     fingerprint_material,
+    migration_record,
     plaintext_password,
     relative,
     source_file,
@@ -76,7 +76,7 @@ class LegacyStorageStep:
     def apply(self, ctx: StepContext, unit: Unit) -> UnitResult:
         name, table, target = unit.dataset, unit.table, unit.data["target"]
         settings = ctx.settings
-        record = find_dataset(ctx.home, name)
+        record = migration_record(ctx.home, name)
         if record is None or not record.ok:
             raise MigrationError(f"MDM 1.x dataset '{name}' can no longer be read; run `mdm-migrate plan` again.")
         backend = self._backends.get(target, settings)
@@ -177,7 +177,7 @@ def _blocking(candidate: Candidate) -> Skipped:
 
 def _source_checksum(ctx: StepContext, name: str, table: str, backend: StorageBackend) -> str | None:
     """The checksum of the 1.x table as ``backend`` stores it; None once it is gone."""
-    record = find_dataset(ctx.home, name)
+    record = migration_record(ctx.home, name)
     if record is None or not record.ok or table not in record.row_counts:
         return None
     checksum = ContentChecksum()

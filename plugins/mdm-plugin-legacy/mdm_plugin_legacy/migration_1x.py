@@ -27,7 +27,9 @@ from mdm_core.storage import StorageBackend, StoreRef
 from mdm_plugin_legacy.catalog_1x import (
     NEW_LAYOUT_FILE,
     discover_dataset,
+    find_dataset,
     inspect_dataset,
+    rebuild_from_folder,
     scan_home,
 )
 from mdm_plugin_legacy.config_1x import load_settings_1x
@@ -119,10 +121,14 @@ def survey(ctx: StepContext, journal: Journal, backends: NewBackends) -> Survey:
 
 
 def legacy_records(home: Path, journal: Journal) -> list[LegacyDataset]:
-    """The home's 1.x datasets (inspected), also those the migration already gave a
-    new-layout ``dataset.yaml`` (a scan skips such folders) until it is cleaned up."""
+    """The home's 1.x datasets (inspected; one whose YAML cannot be used rebuilt from its
+    folder when that works), also those the migration already gave a new-layout
+    ``dataset.yaml`` (a scan skips such folders) until it is cleaned up."""
     settings_1x = load_settings_1x(home)
-    records = {r.name: r for r in scan_home(home, settings_1x)}
+    records = {}
+    for record in scan_home(home, settings_1x):
+        rebuilt = rebuild_from_folder(record, home, settings_1x)
+        records[record.name] = inspect_dataset(rebuilt) if rebuilt is not None else record
     if not journal.cleaned:
         for name in sorted(migrated_names(journal) - records.keys()):
             folder = settings_1x.datasets_dir / name
@@ -130,6 +136,17 @@ def legacy_records(home: Path, journal: Journal) -> list[LegacyDataset]:
             if found is not None:
                 records[name] = inspect_dataset(found)
     return [records[name] for name in sorted(records)]
+
+
+def migration_record(home: Path, name: str) -> LegacyDataset | None:
+    """The 1.x dataset ``name`` as the migration sees it (inspected; rebuilt from its
+    folder when its YAML cannot be used, as :func:`legacy_records` does), or None."""
+    settings_1x = load_settings_1x(home)
+    record = find_dataset(home, name, settings_1x, inspect=False)
+    if record is None:
+        return None
+    rebuilt = rebuild_from_folder(record, home, settings_1x)
+    return inspect_dataset(rebuilt if rebuilt is not None else record)
 
 
 def migrated_names(journal: Journal) -> set[str]:

@@ -320,3 +320,21 @@ def test_discovered_datasets_are_migrated(home):
     assert raw.format_version == 2 and raw.registered_at
     assert {t.name: t.row_count for t in raw.data_tables} == {"data": 344}
     assert client.load_dataset("penguins_raw", table="data").shape == (344, 17)
+
+
+def test_a_dataset_whose_yaml_is_unreadable_is_migrated_from_its_folder(legacy, home):
+    """The reader serves it as broken; the migration rebuilds its metadata from
+    dataset_info.json and moves it, and cleanup removes the unusable YAML too."""
+    from mdm_core.datasets.client import MDMClient
+    from mdm_core.migration.orchestrator import Migration
+
+    (home / "config" / "datasets" / "sample.yaml").write_text("name: sample\n  bad: [yaml\n")
+    assert next(i for i in MDMClient(home).list_datasets() if i.name == "sample").status == "broken"
+    report = Migration(home).run()
+    assert report.exit_code == 0, [o.record.error for o in report.outcomes if o.record.error]
+    info = MDMClient(home).get_dataset_info("sample")
+    assert not info.legacy and {t.name: t.row_count for t in info.tables} == {
+        "train": 10, "test": 5, "sample_submission": 5}
+    assert info.target_column == "target"  # from dataset_info.json
+    removed = Migration(home).cleanup()
+    assert "config/datasets/sample.yaml" in removed
