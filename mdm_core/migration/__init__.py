@@ -10,3 +10,18 @@ PHASE_FLAGS = {
     "dataset": "use_new_dataset",
     "cli": "use_new_cli",
 }
+
+#: The guide's Python API (:mod:`mdm_core.migration.api`), imported on first use so that
+#: ``import mdm_core.migration`` stays light.
+_API = ("ConfigMigrator", "StorageMigrator", "DataValidator", "RollbackManager", "DatasetDiscovery",
+        "MigrationCleanup", "MigrationResult", "ValidationReport")
+
+__all__ = ["PHASES", "PHASE_FLAGS", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from mdm_core.migration import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,7 +31,7 @@ def backup_file(home: Path, phase: PhaseRecord, path: Path) -> FileBackup | None
         folder = migration_dir(home) / BACKUPS_DIR / phase.phase
         folder.mkdir(parents=True, exist_ok=True)
         copy = folder / f"{len(phase.backups):03d}-{path.name}"
-        _copy_durably(path, copy)
+        copy_durably(path, copy)
         record = FileBackup(relative, existed=True, copy=str(copy.relative_to(migration_dir(home))),
                             sha256=_sha256(copy))
     phase.backups.append(record)
@@ -52,7 +52,7 @@ def restore_files(home: Path, phase: PhaseRecord) -> list[str]:
             if _sha256(copy) != record.sha256:
                 raise OSError(f"The backup of {record.path} ({copy}) changed since it was made; restore it by hand.")
             target.parent.mkdir(parents=True, exist_ok=True)
-            _copy_durably(copy, target)
+            copy_durably(copy, target)
         restored.append(record.path)
     return restored
 
@@ -63,6 +63,26 @@ def remove_backups(home: Path, phase: str | None = None) -> None:
     shutil.rmtree(folder / phase if phase else folder, ignore_errors=True)
 
 
+def snapshot_config(home: Path, kind: str) -> Path | None:
+    """A copy of ``<home>/mdm.yaml`` made before a change outside a migration (``kind``:
+    ``flags``, ``settings``, ``manual``), as ``<home>/.migration/backups/<kind>/mdm-<UTC
+    time>.yaml``; returns it, or None when there is no ``mdm.yaml`` to save. Such copies
+    are removed by ``mdm-migrate cleanup`` with the migration's backups."""
+    from datetime import UTC, datetime
+
+    source = home / "mdm.yaml"
+    if not source.is_file():
+        return None
+    folder = migration_dir(home) / BACKUPS_DIR / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    target = folder / f"mdm-{stamp}.yaml"
+    while target.exists():  # two copies within a microsecond
+        target = target.with_name(f"{target.stem}-{secrets.token_hex(2)}.yaml")
+    copy_durably(source, target)
+    return target
+
+
 def _relative(home: Path, path: Path) -> str:
     try:
         return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(home)))
@@ -70,7 +90,7 @@ def _relative(home: Path, path: Path) -> str:
         raise ValueError(f"{path} is outside the home {home}; a migration changes only files of the home.") from None
 
 
-def _copy_durably(source: Path, target: Path) -> None:
+def copy_durably(source: Path, target: Path) -> None:
     """Copy bytes (and mode) through a temp file, fsync, rename: ``target`` is either the
     old file or the complete new one, whenever the process dies."""
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")

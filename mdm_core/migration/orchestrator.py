@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 import traceback
 from collections.abc import Iterable
@@ -38,6 +39,7 @@ from mdm_core.migration.journal import (
     RUNNING,
     SKIPPED,
     Journal,
+    PhaseRecord,
     UnitRecord,
     load_journal,
     migration_dir,
@@ -339,20 +341,58 @@ class Migration:
         for phase in reversed(sorted(phases, key=PHASES.index)):
             record = journal.phase(phase)
             for unit in reversed(journal.units_of(phase)):
-                if unit.state not in (DONE, RUNNING, FAILED):
-                    continue
-                step = steps.get(unit.step)
-                if step is None:
-                    raise MigrationError(f"Cannot roll back unit {unit.unit}: step '{unit.step}' is not installed.")
-                step.rollback(ctx, _unit(unit), _result(unit) if unit.state == DONE else _partial(unit))
-                unit.state = ROLLED_BACK
-                save_journal(self.home, journal)
+                self._rollback_unit(journal, ctx, steps, unit)
             restore_files(self.home, record)
             remove_backups(self.home, phase)
             record.backups.clear()
             record.state, record.finished = ROLLED_BACK, now()
             save_journal(self.home, journal)
         self._reload_settings()
+
+    def _rollback_unit(self, journal: Journal, ctx: StepContext, steps: dict[str, MigrationStep],
+                       unit: UnitRecord) -> bool:
+        """Undo one unit that started (the step's rollback); False when there was nothing to undo."""
+        if unit.state not in (DONE, RUNNING, FAILED):
+            return False
+        step = steps.get(unit.step)
+        if step is None:
+            raise MigrationError(f"Cannot roll back unit {unit.unit}: step '{unit.step}' is not installed.")
+        step.rollback(ctx, _unit(unit), _result(unit) if unit.state == DONE else _partial(unit))
+        unit.state = ROLLED_BACK
+        save_journal(self.home, journal)
+        return True
+
+    def rollback_dataset(self, dataset: str, phase: str = "storage") -> list[str]:
+        """Undo the units of ``phase`` that concern ``dataset`` (newest first) and put back,
+        byte for byte, the files of the dataset's folder the phase saved; returns the units
+        rolled back. The rest of the phase stays as it is. Refused (MigrationError) after
+        cleanup, once the phase is done (its flag flipped: roll the whole phase back), and
+        while a later phase holds a done unit of the dataset."""
+        from mdm_core.datasets.catalog import open_catalog
+
+        with migration_lock(self.home, "rollback"):
+            journal = load_journal_or_fail(self.home)
+            record = journal.phases.get(phase)
+            if journal.cleaned or record is None or record.state == DONE:
+                why = (f"the migration was cleaned up ({journal.cleaned})" if journal.cleaned else
+                       f"phase {phase} has not run" if record is None else
+                       f"phase {phase} is done and its flag flipped; roll the phase back with `mdm-migrate rollback --phase {phase}`")
+                raise MigrationError(f"Cannot roll back dataset '{dataset}' alone: {why}.")
+            later = sorted({u.phase for u in journal.units.values() if u.dataset == dataset and u.state == DONE
+                            and PHASES.index(u.phase) > PHASES.index(phase)}, key=PHASES.index)
+            if later:
+                raise MigrationError(f"Cannot roll back dataset '{dataset}' in phase {phase}: phase {later[-1]} "
+                                     "built on it; roll that phase back first.")
+            steps, ctx = self._steps_by_name(), self._context(journal)
+            undone = [u.unit for u in reversed(journal.units_of(phase))
+                      if u.dataset == dataset and self._rollback_unit(journal, ctx, steps, u)]
+            folder = Path(os.path.relpath(open_catalog(self.settings).folder(dataset), self.home))
+            mine = [b for b in record.backups if Path(b.path).is_relative_to(folder)]
+            restore_files(self.home, PhaseRecord(phase, backups=mine))
+            record.backups = [b for b in record.backups if b not in mine]
+            save_journal(self.home, journal)
+            self._reload_settings()
+            return undone
 
     def cleanup(self) -> list[str]:
         """After a verified run: remove what the steps replaced and every backup; returns
