@@ -164,8 +164,13 @@ class MDMHookSpecs:
         """Return migration steps (:class:`mdm_core.migration.step.MigrationStep`), each
         tagged with its phase (``config``, ``storage``, ``features``, ``dataset``, ``cli``).
 
-        A step can plan (describe without changing anything), apply, verify and roll back.
-        The orchestrator runs phases in order and the steps of a phase in name order.
+        A step plans its work as units (without changing anything), then applies,
+        verifies and rolls back one unit at a time; ``apply`` must be safe to repeat after
+        an interruption. The orchestrator (:mod:`mdm_core.migration.orchestrator`) runs
+        phases in order and the steps of a phase in name order, journals every unit, backs
+        up the files a step names, and flips the phase's flag when all its units verified.
+        Wrap a step in :class:`mdm_core.migration.step.LazyStep` to import it only when a
+        migration uses it.
         """
 
     @hookspec
