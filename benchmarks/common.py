@@ -47,3 +47,13 @@ def median_of(runs: int, code: str, env: dict | None = None) -> dict:
 
 def temp_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="mdm-bench-"))
+
+
+def flights_csv_in_child(folder: Path) -> Path:
+    """:func:`flights_csv` run in a child process. Unzipping raises the caller's peak RSS
+    to about 230 MB, and on Linux a child's ``ru_maxrss`` starts at its parent's peak (the
+    kernel keeps the maximum across fork and exec), so every peak :func:`measure` reports
+    would have that floor."""
+    code = f"from common import flights_csv; from pathlib import Path; flights_csv(Path({str(folder)!r}))"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent)
+    return folder / "flights.csv"
