@@ -92,7 +92,10 @@ def acquire_lock_file(path: Path, holder: dict[str, Any], wait: float) -> HeldLo
 def _lock_once(path: Path) -> int | None:
     """The fd of ``path``, locked, if the lock is free and the file is still the one at
     ``path``; else None."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # the last holder removed the folder between two checks: try again
+        return None
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except FileNotFoundError:  # the folder was removed meanwhile

@@ -188,9 +188,9 @@ class Migration:
             journal.plan_id = plan.plan_id
             report = RunReport(plan)
             reporter.start(plan)
-            for phase in self.phases(up_to):
-                # planned again now: an earlier phase of this run may have changed the settings
-                phase_plan = self._plan_phase(phase, journal)
+            for phase_plan in plan.phases:
+                if report.outcomes:  # an earlier phase of this run did work (settings, stores): plan again
+                    phase_plan = self._plan_phase(phase_plan.phase, journal)
                 if not phase_plan.steps:  # nothing installed migrates this phase: its flag stays as it is
                     continue
                 done = self._run_phase(journal, phase_plan, report, reporter)
