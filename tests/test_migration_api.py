@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import sqlite3
 import subprocess
 import sys
@@ -17,14 +16,9 @@ FIXTURE_DATASETS = ["penguins", "penguins_raw", "sample", "weather"]
 
 
 @pytest.fixture
-def legacy_home(legacy_fixture, monkeypatch) -> Path:
-    for key in list(os.environ):
-        if key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}:
-            monkeypatch.delenv(key)
-    home = legacy_fixture / "home"
-    monkeypatch.setenv("MDM_HOME_DIR", str(home))
+def legacy_home(legacy_fixture, monkeypatch, use_home) -> Path:
     monkeypatch.chdir(legacy_fixture)
-    return home
+    return use_home(legacy_fixture / "home")
 
 
 def _hashes(home: Path) -> dict[str, str]:

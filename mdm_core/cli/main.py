@@ -18,6 +18,7 @@ import traceback
 import click
 
 from mdm_core import __version__
+from mdm_core.cli.output import log_mode, verbosity_options
 from mdm_core.errors import MDMError
 from mdm_core.logging import FILE_ONLY, configure_logging, debug_enabled, get_logger
 from mdm_core.secrets import mask
@@ -154,14 +155,13 @@ def plugin_commands() -> dict[str, click.Command]:
 
 
 @click.group(cls=MDMGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log what MDM is doing.")
-@click.option("--debug", is_flag=True, help="Log everything and show tracebacks.")
+@verbosity_options
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool, debug: bool) -> None:
     """MDM: register ML datasets, store them, serve them back."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    mode = "debug" if debug else "verbose" if verbose else "quiet"
+    mode = log_mode(verbose, debug)
     configure_logging(mode)
     if ctx.invoked_subcommand not in (None, "version"):
         _log_to_configured_file(mode)

@@ -14,6 +14,17 @@ FORMAT_OPTION = click.option(
 )
 
 
+def verbosity_options(command):
+    """``-v/--verbose`` and ``--debug``, as every MDM command group takes them."""
+    command = click.option("--debug", is_flag=True, help="Log everything and show tracebacks.")(command)
+    return click.option("-v", "--verbose", is_flag=True, help="Log what MDM is doing.")(command)
+
+
+def log_mode(verbose: bool, debug: bool) -> str:
+    """The logging mode (``mdm_core.logging.configure_logging``) the two options ask for."""
+    return "debug" if debug else "verbose" if verbose else "quiet"
+
+
 def split_list(value: str | None) -> tuple[str, ...]:
     """A comma-separated option as its non-empty, stripped items (``None`` -> ``()``)."""
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()

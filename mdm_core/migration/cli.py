@@ -10,7 +10,14 @@ import sys
 
 import click
 
-from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table, split_list
+from mdm_core.cli.output import (
+    FORMAT_OPTION,
+    emit_json,
+    emit_table,
+    log_mode,
+    split_list,
+    verbosity_options,
+)
 from mdm_core.errors import MDMError
 from mdm_core.migration import PHASES
 
@@ -29,8 +36,7 @@ def _migration(to: str | None = None, datasets: str | None = None):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log what the migration is doing.")
-@click.option("--debug", is_flag=True, help="Log everything and show tracebacks.")
+@verbosity_options
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool, debug: bool) -> None:
     """Migrate an MDM home phase by phase: config, storage, features, dataset, cli."""
@@ -38,7 +44,7 @@ def cli(ctx: click.Context, verbose: bool, debug: bool) -> None:
 
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    configure_logging("debug" if debug else "verbose" if verbose else "quiet")
+    configure_logging(log_mode(verbose, debug))
 
 
 @cli.command()
