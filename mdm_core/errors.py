@@ -1,5 +1,8 @@
 """Errors that reach the user as one clear sentence (exit code 1, no traceback)."""
 
+#: Longest error sentence kept where one line per item is printed (a batch, a migration unit).
+MAX_ERROR_CHARS = 300
+
 
 class MDMError(Exception):
     """Base class: ``str(error)`` is the complete message shown to the user."""
@@ -39,3 +42,16 @@ class MigrationBusy(MigrationError):
     """Another migration command holds the home's migration lock."""
 
     exit_code = 4
+
+
+def error_sentence(exc: BaseException, *, expected: tuple[type[BaseException], ...] = (MDMError,)) -> str:
+    """``exc`` as one line, secrets masked, cut to :data:`MAX_ERROR_CHARS`; an error not of
+    the ``expected`` kinds (a bug, an engine failure MDM did not anticipate) names its type."""
+    from mdm_core.secrets import mask
+
+    text = " ".join(mask(str(exc)).split())
+    if not isinstance(exc, expected):
+        text = f"unexpected {type(exc).__name__}" + (f": {text}" if text else "")
+    if len(text) > MAX_ERROR_CHARS:
+        text = text[:MAX_ERROR_CHARS].rsplit(" ", 1)[0].rstrip(" .,;:") + "..."
+    return text or type(exc).__name__

@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from mdm_core.datasets.batch import error_sentence, normalize_pattern, resolve_patterns, run_each
-from mdm_core.errors import DatasetError
+from mdm_core.datasets.batch import normalize_pattern, resolve_patterns, run_each
+from mdm_core.errors import DatasetError, error_sentence
 
 NAMES = ["penguins", "penguins_raw", "sales_a", "sales_b", "weather"]
 

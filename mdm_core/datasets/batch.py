@@ -17,11 +17,8 @@ from typing import Any
 
 import attrs
 
-from mdm_core.errors import MDMError
-from mdm_core.secrets import mask
+from mdm_core.errors import error_sentence
 
-#: Longest error sentence kept for a dataset (as ``mdm_core.cli.main.MAX_ERROR_CHARS``).
-MAX_ERROR_CHARS = 300
 #: A glob's bracket expression (``[a-c]``), left as written when a pattern is normalised.
 _BRACKETS = re.compile(r"(\[[^\]]*\])")
 
@@ -89,14 +86,3 @@ def run_each(
         if on_done:
             on_done(outcome)
     return outcomes
-
-
-def error_sentence(exc: Exception) -> str:
-    """``exc`` as one line, secrets masked, cut to :data:`MAX_ERROR_CHARS`; an error MDM
-    did not anticipate (not an MDMError) names its type."""
-    text = " ".join(mask(str(exc)).split())
-    if not isinstance(exc, MDMError):
-        text = f"unexpected {type(exc).__name__}" + (f": {text}" if text else "")
-    if len(text) > MAX_ERROR_CHARS:
-        text = text[:MAX_ERROR_CHARS].rsplit(" ", 1)[0].rstrip(" .,;:") + "..."
-    return text or type(exc).__name__

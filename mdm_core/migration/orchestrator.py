@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from mdm_core.errors import MDMError, MigrationError
+from mdm_core.errors import MDMError, MigrationError, error_sentence
 from mdm_core.logging import get_logger
 from mdm_core.migration import PHASE_FLAGS, PHASES
 from mdm_core.migration.backups import backup_file, remove_backups, restore_files
@@ -55,10 +55,11 @@ from mdm_core.migration.step import (
     Unit,
     UnitResult,
 )
-from mdm_core.secrets import mask
 
 log = get_logger(__name__)
 
+#: Failures a step may raise for a unit (a store error, a file, a bad value): reported as they are.
+EXPECTED_FAILURES = (MDMError, OSError, ValueError)
 #: Exit codes of ``mdm-migrate``.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISMATCH, EXIT_BUSY, EXIT_SKIPPED = 0, 1, 2, 3, 4, 5
 
@@ -265,11 +266,10 @@ class Migration:
             if result.checksum_source != result.checksum_target:
                 problems += (f"{unit.id}: content checksum of the source {result.checksum_source} differs from the "
                              f"target's {result.checksum_target}",)
-        except (MDMError, OSError, ValueError) as exc:
-            record.state, record.error = FAILED, _one_line(exc)
-        except Exception as exc:  # an engine failure the step did not anticipate: this unit fails, not the run
-            log.error("migration unit failed", step=step.name, unit=unit.id, exception=traceback.format_exc())
-            record.state, record.error = FAILED, f"unexpected {type(exc).__name__}: {_one_line(exc)}"
+        except Exception as exc:  # this unit fails, not the run (an unanticipated error names its type)
+            if not isinstance(exc, EXPECTED_FAILURES):
+                log.error("migration unit failed", step=step.name, unit=unit.id, exception=traceback.format_exc())
+            record.state, record.error = FAILED, error_sentence(exc, expected=EXPECTED_FAILURES)
         else:
             record.state = FAILED if problems else DONE
             record.error = "; ".join(problems) if problems else None
@@ -310,8 +310,8 @@ class Migration:
             try:
                 check = step.verify(ctx, _unit(record), _result(record), deep=deep)
                 problems = () if check.ok else tuple(check.problems) or ("verification failed",)
-            except (MDMError, OSError, ValueError) as exc:
-                problems = (_one_line(exc),)
+            except EXPECTED_FAILURES as exc:
+                problems = (error_sentence(exc, expected=EXPECTED_FAILURES),)
             outcomes.append(UnitOutcome(record, problems))
         return outcomes
 
@@ -506,11 +506,6 @@ def _describe(options: dict[str, Any]) -> str:
     parts = [f"--to {options['to']}" if options.get("to") else "no --to",
              f"--datasets {','.join(options['datasets'])}" if options.get("datasets") else "all datasets"]
     return " and ".join(parts)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(line.strip() for line in mask(str(exc)).splitlines() if line.strip())
-    return text or type(exc).__name__
 
 
 def _forget(home: Path) -> None:
