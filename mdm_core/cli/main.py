@@ -19,12 +19,9 @@ import click
 
 from mdm_core import __version__
 from mdm_core.cli.output import log_mode, verbosity_options
-from mdm_core.errors import MDMError
+from mdm_core.errors import MAX_ERROR_CHARS, MDMError
 from mdm_core.logging import FILE_ONLY, configure_logging, debug_enabled, get_logger
 from mdm_core.secrets import mask
-
-#: Longest error message shown as is; longer or multi-line ones are cut.
-MAX_ERROR_CHARS = 300
 
 log = get_logger(__name__)
 
