@@ -24,15 +24,21 @@ from mdm_core.migration import PHASES
 PHASE_OPTION = click.option("--phase", type=click.Choice(PHASES), help="Up to and including this phase (default: all).")
 TO_OPTION = click.option("--to", "to", help="Target backend of the storage phase (default: each dataset's own engine).")
 DATASETS_OPTION = click.option("--datasets", help="Comma-separated datasets to migrate (default: all).")
+SCRIPTS_OPTION = click.option(
+    "--scripts", multiple=True, type=click.Path(exists=True, path_type=str),
+    help="A script or a folder of scripts whose MDM 1.x usage the cli phase rewrites (repeatable).")
 
 
-def _migration(to: str | None = None, datasets: str | None = None):
+def _migration(to: str | None = None, datasets: str | None = None, scripts: tuple[str, ...] = ()):
+    import os
+
     from mdm_core.datasets.models import normalize_name
     from mdm_core.migration.orchestrator import Migration
     from mdm_core.migration.step import RunOptions
 
     names = tuple(normalize_name(n) for n in split_list(datasets))
-    return Migration(options=RunOptions(to=to.strip().lower() if to else None, datasets=names))
+    paths = tuple(os.path.abspath(p) for p in scripts)
+    return Migration(options=RunOptions(to=to.strip().lower() if to else None, datasets=names, scripts=paths))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,12 +73,13 @@ def steps(fmt: str) -> None:
 @PHASE_OPTION
 @TO_OPTION
 @DATASETS_OPTION
+@SCRIPTS_OPTION
 @FORMAT_OPTION
-def plan(phase: str | None, to: str | None, datasets: str | None, fmt: str) -> None:
+def plan(phase: str | None, to: str | None, datasets: str | None, scripts: tuple[str, ...], fmt: str) -> None:
     """Show what each phase would do; changes nothing."""
     from mdm_core.migration.render import plan_json, show_plan
 
-    result = _migration(to, datasets).plan(phase)
+    result = _migration(to, datasets, scripts).plan(phase)
     if fmt == "json":
         emit_json(plan_json(result))
     else:
@@ -83,14 +90,16 @@ def plan(phase: str | None, to: str | None, datasets: str | None, fmt: str) -> N
 @PHASE_OPTION
 @TO_OPTION
 @DATASETS_OPTION
+@SCRIPTS_OPTION
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--restart", is_flag=True, help="Roll back an interrupted run's unfinished phases, then start them over.")
 @FORMAT_OPTION
-def run(phase: str | None, to: str | None, datasets: str | None, yes: bool, restart: bool, fmt: str) -> None:
+def run(phase: str | None, to: str | None, datasets: str | None, scripts: tuple[str, ...], yes: bool, restart: bool,
+        fmt: str) -> None:
     """Apply the phases in order (up to --phase): back up, apply, verify, flip the flag."""
     from mdm_core.migration.render import ProgressReporter, run_json, show_run
 
-    migration = _migration(to, datasets)
+    migration = _migration(to, datasets, scripts)
     if not yes and fmt != "json":
         from mdm_core.migration.render import show_plan
 

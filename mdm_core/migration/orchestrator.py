@@ -288,7 +288,8 @@ class Migration:
                 raise MigrationError(
                     f"The sources of step '{record.step}' changed since the interrupted run (unit {record.unit}); "
                     "run `mdm-migrate rollback` or `mdm-migrate run --restart`.")
-        if journal.options and journal.options != _options_record(self.options) and _unfinished(journal):
+        recorded = {"scripts": [], **journal.options}  # journals written before scripts existed
+        if journal.options and recorded != _options_record(self.options) and _unfinished(journal):
             raise MigrationError(
                 f"An unfinished migration of this home was started with {_describe(journal.options)}; run it again "
                 "with the same options, or `mdm-migrate rollback` first.")
@@ -494,7 +495,7 @@ def _partial(record: UnitRecord) -> UnitResult | None:
 
 def _options_record(options: RunOptions) -> dict[str, Any]:
     """``options`` as the journal stores them (JSON: lists, not tuples)."""
-    return {"to": options.to, "datasets": list(options.datasets)}
+    return {"to": options.to, "datasets": list(options.datasets), "scripts": list(options.scripts)}
 
 
 def _unfinished(journal: Journal) -> bool:

@@ -22,10 +22,12 @@ import attrs
 @attrs.frozen
 class RunOptions:
     """What the user asked for: ``to`` a target backend (None: each dataset's own
-    engine), ``datasets`` to limit the run to (empty: all)."""
+    engine), ``datasets`` to limit the run to (empty: all), ``scripts`` the files and
+    folders (absolute paths) whose 1.x usage the cli phase rewrites (empty: none)."""
 
     to: str | None = None
     datasets: tuple[str, ...] = ()
+    scripts: tuple[str, ...] = ()
 
     def wants(self, dataset: str) -> bool:
         return not self.datasets or dataset in self.datasets
