@@ -15,13 +15,15 @@ PHASE_FLAGS = {
 #: ``import mdm_core.migration`` stays light.
 _API = ("ConfigMigrator", "StorageMigrator", "DataValidator", "RollbackManager", "DatasetDiscovery",
         "MigrationCleanup", "MigrationResult", "ValidationReport")
+#: The same, from the report and readiness modules.
+_MODULES = {**dict.fromkeys(_API, "api"), "MigrationMonitor": "report", "MigrationTestSuite": "readiness"}
 
-__all__ = ["PHASES", "PHASE_FLAGS", *_API]
+__all__ = ["PHASES", "PHASE_FLAGS", *_MODULES]
 
 
 def __getattr__(name: str):
-    if name in _API:
-        from mdm_core.migration import api
+    if name in _MODULES:
+        import importlib
 
-        return getattr(api, name)
+        return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

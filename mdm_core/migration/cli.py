@@ -1,11 +1,13 @@
 """``mdm-migrate``: plan, run, status, validate, rollback and cleanup of a home's migration.
 
 Exit codes: 0 done, 1 failed, 2 usage, 3 verification mismatch, 4 another migration
-command holds the home's lock, 5 finished with datasets skipped.
+command holds the home's lock, 5 finished with datasets skipped. ``check`` uses the same
+meanings for readiness: 0 ready, 1 blocked, 5 needs attention.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -202,6 +204,42 @@ def cleanup(yes: bool, fmt: str) -> None:
         for item in removed:
             click.echo(f"Removed {item}")
         click.echo(f"Cleaned up: {len(removed)} replaced items and every backup removed.")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "md"]),
+              help="Report format (default: from the suffix of -o, else md).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write the report to this file.")
+def report(fmt: str | None, output: str | None) -> None:
+    """A report of the migration from its journal: phases, tables, warnings, readiness."""
+    from mdm_core.migration.report import SUFFIX_FORMATS, build_report
+
+    if output and fmt is None and os.path.splitext(output)[1].lower() not in SUFFIX_FORMATS:
+        raise click.UsageError(f"Cannot tell the format from {output!r}: add --format html|json|md.")
+    result = build_report(_migration())
+    if output:
+        path = result.save(output, fmt)
+        click.echo(f"Report written to {path}", err=True)
+    else:
+        click.echo(result.render(fmt or "md"), nl=False)
+
+
+@cli.command()
+@TO_OPTION
+@FORMAT_OPTION
+def check(to: str | None, fmt: str) -> None:
+    """Is the home ready to migrate (disk, plugins, servers, lock, broken datasets)? Writes nothing."""
+    import attrs
+
+    from mdm_core.migration.readiness import assess
+
+    result = assess(_migration(to))
+    if fmt == "json":
+        emit_json({**attrs.asdict(result), "exit_code": result.exit_code})
+    else:
+        emit_table(f"Readiness: {result.overall_score}/100, {result.status}", ["check", "result", "found", "fix"],
+                   [[i.name, "ok" if i.ok else i.severity.upper(), i.message, i.fix] for i in result.items])
+    sys.exit(result.exit_code)
 
 
 def main() -> None:
