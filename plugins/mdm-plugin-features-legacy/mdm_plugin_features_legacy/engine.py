@@ -2,7 +2,9 @@
 
 Column names and families are those of MDM 1.x, so models trained on 1.x features keep
 working. Unlike 1.x (which computed statistics chunk by chunk), every statistic is fitted
-once on the whole training table and applied unchanged to every table. Family switches
+once on the whole training table and applied unchanged to every table; a training table
+of at most ``feature_engineering.sample_size`` rows gets the Box-Cox lambda 1.x computed
+for it as one chunk. Family switches
 ``feature_engineering.<family>.enabled`` are honoured (``numeric`` for the statistical
 family, ``binning`` for its bin columns); the other parameters are fixed to 1.x values.
 """
@@ -65,11 +67,14 @@ class LegacyFeatureEngine:
 
     def fit(self, batches: Iterable[pa.RecordBatch], context: FitContext) -> FittedFeatures:
         guard = FitGuard(self.fe.skip_on_error)
+        whole = statistical.WholeColumns([c.name for c in context.feature_columns("numeric")], self.fe.sample_size)
         profile = profile_table(
-            batches, context, exact_limit=self.fe.exact_distinct_limit, sample_size=self.fe.sample_size, guard=guard
+            whole.tap(batches), context, exact_limit=self.fe.exact_distinct_limit, sample_size=self.fe.sample_size,
+            guard=guard,
         )
         # per column in table order, 1.x family order within a column
-        families = [(family.FAMILY, partial(family.plan, fe=self.fe)) for family in PER_COLUMN]
+        families = [(family.FAMILY, partial(family.plan, fe=self.fe, **({"whole": whole} if family is statistical else {})))
+                    for family in PER_COLUMN]
         units = plan_columns(guard, profile, context, families)
         for family in (missing, interactions):
             ok, planned = guard.attempt(family.FAMILY, None, family.plan, profile, context, self.fe)

@@ -5,11 +5,16 @@ Per column ``c``, in 1.x order: ``c_log`` (log1p; only when every train value is
 ``c_is_outlier`` (outside train's Q1 - 1.5 IQR .. Q3 + 1.5 IQR; missing is 0), ``c_bin_equal`` and
 ``c_bin_quantile`` (10 equal-width / decile bins of train; only for columns with more
 than 20 distinct values, as 1.x skipped low-cardinality columns), ``c_sqrt`` and
-``c_boxcox`` (only when every value is > 0; Box-Cox lambda by maximum likelihood on the
-fixed-seed row sample), ``c_div_mean`` (when the mean is not 0).
+``c_boxcox`` (only when every value is > 0; the Box-Cox lambda of 1.x's
+``scipy.stats.boxcox``, see :mod:`~mdm_plugin_features_legacy.boxcox`, on every value of
+the column in table order when the training table has at most
+``feature_engineering.sample_size`` rows, as 1.x did for a table it featurised in one
+chunk, else on the fixed-seed row sample), ``c_div_mean`` (when the mean is not 0).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -34,13 +39,40 @@ MIN_DISTINCT_FOR_BINS = 20
 IQR_MULTIPLIER = 1.5
 
 
-def plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
-    """The statistical unit of one column (none for other kinds)."""
+class WholeColumns:
+    """Numeric ``columns`` of the training table in table order, kept while the table
+    has at most ``limit`` rows: :meth:`tap` passes batches through, :meth:`values` gives
+    a column (None once the table outgrew the limit)."""
+
+    def __init__(self, columns: list[str], limit: int) -> None:
+        self.limit = limit
+        self.rows = 0
+        self.parts: dict[str, list[np.ndarray]] | None = {c: [] for c in columns}
+
+    def tap(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            self.rows += batch.num_rows
+            if self.parts is not None and self.rows > self.limit:
+                self.parts = None
+            if self.parts is not None:
+                for name, parts in self.parts.items():
+                    parts.append(to_float_array(batch.column(name)))
+            yield batch
+
+    def values(self, column: str) -> np.ndarray | None:
+        if self.parts is None or column not in self.parts:
+            return None
+        return np.concatenate(self.parts[column]) if self.parts[column] else np.empty(0)
+
+
+def plan(profile: TableProfile, column: SourceColumn, fe, whole: WholeColumns | None = None) -> list[FeatureUnit]:
+    """The statistical unit of one column (none for other kinds); ``whole`` holds the
+    column's values in table order when the table was small enough."""
     with np.errstate(over="ignore", invalid="ignore"):  # statistics of values near float's limits
-        return _plan(profile, column, fe)
+        return _plan(profile, column, fe, whole)
 
 
-def _plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
+def _plan(profile: TableProfile, column: SourceColumn, fe, whole: WholeColumns | None) -> list[FeatureUnit]:
     c = column.name
     if not fe.numeric.enabled or column.kind != "numeric" or c not in profile.numeric:
         return []
@@ -64,7 +96,8 @@ def _plan(profile: TableProfile, column: SourceColumn, fe) -> list[FeatureUnit]:
         params["quantile_edges"] = quantile_edges(values, counts, N_BINS)
         names += ["bin_equal", "bin_quantile"]
     if positive:
-        params["lambda"] = boxcox_lambda(profile.sample_values(c))
+        ordered = whole.values(c) if whole is not None else None
+        params["lambda"] = boxcox_lambda(ordered if ordered is not None else profile.sample_values(c))
         names += ["sqrt", "boxcox"]
     if mean:
         names.append("div_mean")

@@ -4,11 +4,16 @@ missing columns, and the Box-Cox lambda and transform."""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
 from mdm_plugin_features_legacy.boxcox import boxcox, boxcox_lambda
 from mdm_plugin_features_legacy.missing import max_run, pattern_ids
+
+PENGUINS_1X = (Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "legacy-mdm-1.0.6" / "home" / "datasets"
+               / "penguins" / "penguins.sqlite")
 
 
 def test_pattern_id_is_the_1x_md5_prefix_of_the_indicator_string():
@@ -34,7 +39,19 @@ def test_boxcox_lambda_maximises_the_likelihood():
         return (value - 1) * np.log(sample).sum() - len(sample) / 2 * np.log(y.var())
 
     assert llf(lam) >= max(llf(lam - 0.01), llf(lam + 0.01))
-    assert boxcox_lambda(np.array([1.0, 2.0])) == 1.0  # too few values
+    assert boxcox_lambda(np.array([3.0, 3.0, np.nan, -1.0])) == 1.0  # constant: 1.x made no column
+
+
+def test_boxcox_lambda_is_the_one_1x_got_for_a_single_chunk():
+    """The fixture's penguins train table was featurised by 1.x in one chunk (272 rows):
+    the lambda of the same values in the same order gives its values."""
+    with sqlite3.connect(f"file:{PENGUINS_1X}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT flipper_length_mm, flipper_length_mm_boxcox, year, year_boxcox "
+                          "FROM train_features").fetchall()
+    flipper, flipper_1x, year, year_1x = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    assert np.allclose(boxcox(flipper, boxcox_lambda(flipper)), flipper_1x, rtol=1e-12, equal_nan=True)
+    # lambda capped so the largest value stays within float max / 1e4, as scipy does
+    assert np.allclose(boxcox(year, boxcox_lambda(year)), year_1x, rtol=1e-12)
 
 
 def test_boxcox_of_non_positive_values_is_missing():
