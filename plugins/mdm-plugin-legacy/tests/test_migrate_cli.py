@@ -1,0 +1,206 @@
+"""The ``legacy-cli`` migration step (phase ``cli``): the rewriter of MDM 1.x usage in
+scripts (:mod:`mdm_plugin_legacy.script_rewrite_1x`), rule by rule, and the step driven
+through the real orchestrator on a folder of 1.x-style scripts, whose rewrite then runs
+against the migrated copy of the MDM 1.0.6 fixture home."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from mdm_plugin_legacy.script_rewrite_1x import LEGACY_VARIABLES, rewrite_notebook, rewrite_text
+
+from mdm_core.config.model import leaves
+
+
+def rewritten(text: str) -> str:
+    return rewrite_text(text).text
+
+
+def cannot(text: str) -> list[tuple[int, str]]:
+    return [(f.line, f.old) for f in rewrite_text(text).cannot]
+
+
+# -- the rewriter, rule by rule ------------------------------------------------------------------
+@pytest.mark.parametrize(("old", "new"), [
+    ("export MDM_BACKEND=duckdb", "export MDM_DATABASE_DEFAULT_BACKEND=duckdb"),
+    ("echo ${MDM_BATCH_SIZE} $MDM_LOG_LEVEL", "echo ${MDM_PERFORMANCE_BATCH_SIZE} $MDM_LOGGING_LEVEL"),
+    ('os.environ["MDM_LOG_FILE"] = "x"', 'os.environ["MDM_LOGGING_FILE"] = "x"'),
+    ("MDM_SQLITE_JOURNAL_MODE=WAL mdm info", "MDM_DATABASE_SQLITE_JOURNAL_MODE=WAL mdm info"),
+    ("MDM_POSTGRES_HOST=db", "MDM_DATABASE_POSTGRESQL_HOST=db"),
+])
+def test_legacy_variables_get_their_new_names(old, new):
+    assert rewritten(old) == new
+
+
+@pytest.mark.parametrize("text", [
+    "export MDM_BACKEND_URL=http://x", "MY_MDM_BACKEND=1", "export MDM_DATABASE_DEFAULT_BACKEND=duckdb",
+    "MDM_HOME_DIR=/data mdm info", "echo $MDM_LOG_LEVELS",
+])
+def test_other_variables_are_left_alone(text):
+    assert rewrite_text(text).findings == ()
+
+
+def test_every_legacy_variable_gets_a_name_the_new_settings_read():
+    new_names = {leaf.env_var for leaf in leaves().values()}
+    assert {"MDM_BACKEND", "MDM_BATCH_SIZE", "MDM_LOG_LEVEL"} <= set(LEGACY_VARIABLES)
+    assert not set(LEGACY_VARIABLES) & new_names
+    assert set(LEGACY_VARIABLES.values()) <= new_names
+    for old, new in LEGACY_VARIABLES.items():
+        assert rewritten(f"{old}=1") == f"{new}=1"
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("mdm dataset list --json", "mdm dataset list --format json"),
+    ("mdm dataset list -f json", "mdm dataset list --format json"),
+    ("mdm dataset list --format text --limit 3", "mdm dataset list --limit 3"),
+    ("mdm dataset list --sort-by registration_date --reverse", "mdm dataset list --sort-by registered --reverse"),
+    ("mdm dataset list --filter-backend duckdb --all-backends", "mdm dataset list --backend duckdb"),
+    ("mdm dataset info penguins --json", "mdm dataset info penguins --format json"),
+    ("mdm dataset info penguins --details --show-columns --show-features -d",
+     "mdm dataset info penguins"),
+    ('mdm dataset register penguins "$DATA" -t species -f', 'mdm dataset register penguins "$DATA" --target species'
+                                                            ' --force'),
+    ("mdm dataset register p d -d 'Penguins' --force", "mdm dataset register p d --description 'Penguins' --force"),
+    ("mdm dataset register p d --categorical-columns island,sex",
+     "mdm dataset register p d --type island=categorical --type sex=categorical"),
+    ('mdm dataset register p d --datetime-columns="day" --numeric-columns a --text-columns b,c',
+     "mdm dataset register p d --type day=datetime --type a=numeric --type b=text --type c=text"),
+    ("mdm dataset search --pattern 'sales_*' --deep --case-sensitive", "mdm dataset search 'sales_*'"),
+    ("mdm dataset stats penguins --full --json", "mdm dataset stats penguins --extended --format json"),
+    ("mdm dataset export penguins --output-dir out -f parquet", "mdm dataset export penguins -o out --format parquet"),
+    ("mdm dataset export penguins -o out --no-include-features", "mdm dataset export penguins -o out --no-features"),
+    ("mdm dataset remove penguins -f --dry-run", "mdm dataset remove penguins --force --dry-run"),
+    ("mdm batch export a,b --output-dir=D -f csv -c gzip", "mdm batch export a,b -o=D --format csv --compression gzip"),
+    ("mdm batch stats 's_*' --full --export D", "mdm batch stats 's_*' --extended -o D"),
+    ("mdm batch remove 'tmp_*' -f", "mdm batch remove 'tmp_*' --force"),
+    ("mdm timeseries split sales --test-days 7", "mdm dataset split sales --test-days 7"),
+    ("mdm --version", "mdm version"),
+    ("  .venv/bin/mdm dataset list --json | jq .", "  .venv/bin/mdm dataset list --format json | jq ."),
+    ("mdm dataset register p d \\\n    -t species \\\n    -f", "mdm dataset register p d \\\n    --target species"
+                                                               " \\\n    --force"),
+    ('os.system("mdm dataset info penguins --json")', 'os.system("mdm dataset info penguins --format json")'),
+    ("\tmdm dataset list --json && mdm dataset remove x -f", "\tmdm dataset list --format json && "
+                                                             "mdm dataset remove x --force"),
+])
+def test_commands_and_options_get_their_new_spelling(old, new):
+    result = rewrite_text(old)
+    assert result.text == new
+    assert result.rewrites and not result.cannot
+    assert rewritten(new) == new  # a rewrite rewrites to itself
+
+
+@pytest.mark.parametrize("text", [
+    "curl --json '{}' https://x", "jq --json . f", "summdm dataset list --json", "mdm-migrate plan --format json",
+    "cat ~/.mdm/mdm.yaml", "cp mdm.yaml mdm.yaml.bak -f", "ls mdm/ -t", "echo mdm is -f fine",
+    'mdm dataset register p d --description "use -t and -f here"', "mdm dataset list --format json",
+])
+def test_unrelated_text_is_left_alone(text):
+    assert rewrite_text(text).findings == ()
+
+
+def test_the_same_short_option_means_what_each_1x_command_meant():
+    assert rewritten("mdm dataset register p d -f") == "mdm dataset register p d --force"
+    assert rewritten("mdm dataset export p -f csv") == "mdm dataset export p --format csv"
+    assert rewritten("mdm dataset info p -d") == "mdm dataset info p"
+    assert rewritten("mdm dataset register p d -d x") == "mdm dataset register p d --description x"
+    assert rewritten("mdm dataset search x -f") == "mdm dataset search x -f"  # no 1.x -f there
+
+
+@pytest.mark.parametrize(("text", "old"), [
+    ("mdm stats --system", "stats"),
+    ("mdm batch export a --parallel", "--parallel"),
+    ("mdm dataset export p --metadata-only", "--metadata-only"),
+    ("mdm dataset export p --no-header", "--no-header"),
+    ("mdm dataset export p --format excel", "--format excel"),
+    ("mdm dataset export p -f excel", "--format excel"),
+    ("mdm timeseries analyze sales", "timeseries analyze"),
+    ("mdm timeseries split sales --test-size 0.2", "timeseries"),
+    ("mdm dataset list --filter problem_type=regression", "--filter"),
+    ('mdm dataset register p d --categorical-columns "$COLS"', '--categorical-columns "$COLS"'),
+    ("mdm dataset register p --no-auto --train a.csv", "--no-auto"),
+    ("mdm --config ~/x.yaml dataset list", "--config"),
+    ("from mdm.migration import ConfigMigrator", "from mdm.migration"),
+    ("from mdm.adapters import get_adapter", "mdm.adapters"),
+    ("import mdm", "import mdm"),
+    ("from mdm import MDMClient, load_dataset", "from mdm import"),
+    ("from mdm import MDMClient\nclient.load_dataset_files('p')", ".load_dataset_files("),
+    ("from mdm import MDMClient\nMDMClient().split_time_series('p')", ".split_time_series("),
+])
+def test_what_cannot_be_rewritten_is_reported_with_its_line(text, old):
+    found = rewrite_text(text).cannot
+    assert found and found[0].old == old and found[0].reason
+    assert found[0].line == text.count("\n") + 1 or old in text.splitlines()[found[0].line - 1]
+
+
+def test_the_line_of_a_finding_is_its_line_in_the_file():
+    text = "#!/bin/bash\nset -e\n\nmdm dataset list --json\nmdm stats --system\n"
+    assert [(f.line, f.new) for f in rewrite_text(text).findings] == [(4, "--format json"), (5, None)]
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("from mdm import MDMClient", "from mdm_core.datasets.client import MDMClient"),
+    ("from mdm import MDMClient as C", "from mdm_core.datasets.client import MDMClient as C"),
+    ("MDMClient\ninfo = client.get_dataset('p')", "MDMClient\ninfo = client.get_dataset_info('p')"),
+    ("MDMClient\nclient.query_dataset('p', sql)", "MDMClient\nclient.query('p', sql)"),
+    ("MDMClient\nclient.get_statistics('p', full=True)", "MDMClient\nclient.get_statistics('p', extended=True)"),
+    ("MDMClient\nMDMClient().compute_statistics('p')", "MDMClient\nMDMClient().get_statistics('p')"),
+])
+def test_python_imports_and_calls(old, new):
+    assert rewritten(old) == new
+
+
+@pytest.mark.parametrize("text", [
+    "import mdm_core", "from mdm_core.datasets.client import MDMClient", "x = store.get_dataset('p')",
+    "db.query_dataset(q)", "model.compute_statistics()", "from mdmx import MDMClient", "import mdm2",
+])
+def test_other_python_is_left_alone(text):
+    assert rewrite_text(text).findings == ()
+
+
+def test_notebook_code_cells_are_rewritten_and_the_rest_kept():
+    notebook = {"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["Run `mdm dataset list --json`\n"]},
+        {"cell_type": "code", "execution_count": 1, "metadata": {"tags": ["ü"]}, "outputs": [],
+         "source": ["from mdm import MDMClient\n", "client = MDMClient()"]},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": "info = client.get_dataset('penguins')\n!mdm stats --system"},
+    ], "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    result = rewrite_notebook(text)
+    new = json.loads(result.text)
+    assert new["cells"][0] == notebook["cells"][0]
+    assert new["cells"][1]["source"] == ["from mdm_core.datasets.client import MDMClient\n", "client = MDMClient()"]
+    assert new["cells"][2]["source"] == "info = client.get_dataset_info('penguins')\n!mdm stats --system"
+    assert {k: v for k, v in new.items() if k != "cells"} == {k: v for k, v in notebook.items() if k != "cells"}
+    assert result.text == json.dumps(new, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    assert [(f.cell, f.line, f.new is None) for f in result.findings] == [(2, 1, False), (3, 1, False), (3, 2, True)]
+    assert rewrite_notebook(result.text).text == result.text
+
+
+def test_a_notebook_without_1x_usage_is_returned_byte_for_byte():
+    text = '{"cells": [{"cell_type": "code", "source": ["print(1)"]}], "nbformat": 4}'
+    assert rewrite_notebook(text).text == text
+
+
+# text that cannot hold 1.x usage: no "mdm" in any case
+_PLAIN = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300).filter(lambda t: "mdm" not in t.lower())
+_NEAR_MISSES = st.sampled_from([
+    "MDM_BACKEND_URL", "summdm", "--json", "-f", "-t", "mdm.yaml", "mdm-migrate", "~/.mdm", "mdm_core", "$MDM_HOME_DIR",
+    "get_dataset(", "from mdm_core.datasets.client import MDMClient", "mdm/",
+    "MDM_DATABASE_DEFAULT_BACKEND", "'mdm'", "mdm info", "mdm version",
+])
+
+
+@given(_PLAIN)
+def test_text_without_mdm_is_returned_unchanged(text):
+    assert rewrite_text(text).text == text
+    assert rewrite_text(text).findings == ()
+
+
+@given(st.lists(st.one_of(_NEAR_MISSES, _PLAIN), max_size=12), st.sampled_from([" ", "\n", "; ", " | ", "\t"]))
+def test_text_without_1x_usage_is_returned_unchanged(parts, separator):
+    text = separator.join(parts)
+    assert rewrite_text(text).text == text
