@@ -24,7 +24,7 @@ from typing import Any
 
 import click
 
-from mdm_core.cli.output import emit_json
+from mdm_core.cli.output import emit_json, human_size
 from mdm_core.datasets.batch import BatchOutcome, resolve_patterns, run_each, split_patterns
 from mdm_core.errors import DatasetError
 
@@ -201,17 +201,7 @@ def _removal_fields(previews: list[BatchOutcome]) -> Callable[[BatchOutcome], di
 
 
 def _size(n: int | None) -> str:
-    """``n`` bytes for people (``148.0 KiB``); ``size unknown`` for None."""
-    if n is None:
-        return "size unknown"
-    if n < 1024:
-        return f"{n:,} bytes"
-    value, unit = n / 1024, "KiB"
-    for bigger in ("MiB", "GiB"):
-        if value < 1024:
-            break
-        value, unit = value / 1024, bigger
-    return f"{value:,.1f} {unit}"
+    return "size unknown" if n is None else human_size(n)
 
 
 # -- shared -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table
+from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table, human_size
 
 
 def home_summary() -> dict:
@@ -36,15 +36,6 @@ def home_summary() -> dict:
     }
 
 
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
-
-
 @click.command()
 @FORMAT_OPTION
 def info(fmt: str) -> None:
@@ -62,5 +53,5 @@ def info(fmt: str) -> None:
         ["default backend", summary["default_backend"]],
         ["plugins", f"{plugins['loaded']} loaded{failed}"],
         ["datasets", f"{datasets['total']}{legacy}"],
-        ["disk used", f"{_human(summary['disk_used_bytes'])} (the home folder; server backends hold more)"],
+        ["disk used", f"{human_size(summary['disk_used_bytes'])} (the home folder; server backends hold more)"],
     ])

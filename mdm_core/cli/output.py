@@ -25,6 +25,18 @@ def log_mode(verbose: bool, debug: bool) -> str:
     return "debug" if debug else "verbose" if verbose else "quiet"
 
 
+def human_size(n: int) -> str:
+    """``n`` bytes for people: ``512 B``, ``148.0 KiB``, ``3.2 GiB``."""
+    if n < 1024:
+        return f"{n:,} B"
+    value = n / 1024
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:,.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
 def split_list(value: str | None) -> tuple[str, ...]:
     """A comma-separated option as its non-empty, stripped items (``None`` -> ``()``)."""
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()

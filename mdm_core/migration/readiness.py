@@ -113,13 +113,13 @@ def _datasets(migration: Migration) -> list[Any]:
 
 
 def _disk(home: Path, plan: MigrationPlan) -> ReadinessItem:
-    from mdm_core.migration.render import _size
+    from mdm_core.cli.output import human_size
 
     need = sum(s.plan.space_bytes for p in plan.phases for s in p.steps)
     free = shutil.disk_usage(home).free
-    message = f"{_size(free)} free on the home's disk; the new copies need {_size(need)}."
+    message = f"{human_size(free)} free on the home's disk; the new copies need {human_size(need)}."
     if free < need:
-        return ReadinessItem("disk space", False, BLOCKED, message, f"Free at least {_size(need - free)}.")
+        return ReadinessItem("disk space", False, BLOCKED, message, f"Free at least {human_size(need - free)}.")
     if free < need * DISK_MARGIN:
         return ReadinessItem("disk space", False, WARNING, message,
                              "Less than 20% to spare: free some space before running.")

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 import click
 
-from mdm_core.cli.output import emit_table
+from mdm_core.cli.output import emit_table, human_size
 from mdm_core.migration import PHASES
 from mdm_core.migration.journal import (
     DONE,
@@ -209,14 +209,7 @@ def _count(n: int | None) -> str:
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return ""
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024:
-            return f"{size:,.1f} {unit}" if unit != "B" else f"{int(size)} B"
-        size /= 1024
-    return f"{size:,.1f} TiB"
+    return "" if n is None else human_size(n)
 
 
 def _checksums(r: UnitRecord) -> str:
