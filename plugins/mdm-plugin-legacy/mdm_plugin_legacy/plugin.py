@@ -97,4 +97,5 @@ def mdm_migration_steps() -> list[Any]:
         LazyStep("legacy-config", "config", "mdm_plugin_legacy.migrate_config:LegacyConfigStep"),
         LazyStep("legacy-storage", "storage", "mdm_plugin_legacy.migrate_storage:LegacyStorageStep"),
         LazyStep("legacy-dataset", "dataset", "mdm_plugin_legacy.migrate_dataset:LegacyDatasetStep"),
+        LazyStep("legacy-cli", "cli", "mdm_plugin_legacy.migrate_cli:LegacyCliStep"),
     ]

@@ -5,14 +5,26 @@ against the migrated copy of the MDM 1.0.6 fixture home."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from mdm_plugin_legacy.migrate_cli import LegacyCliStep
 from mdm_plugin_legacy.script_rewrite_1x import LEGACY_VARIABLES, rewrite_notebook, rewrite_text
 
+from mdm_core.config import load_settings
 from mdm_core.config.model import leaves
+from mdm_core.errors import MigrationError
+from mdm_core.migration.orchestrator import Migration
+from mdm_core.migration.step import RunOptions, StepContext
 
 
 def rewritten(text: str) -> str:
@@ -204,3 +216,208 @@ def test_text_without_mdm_is_returned_unchanged(text):
 def test_text_without_1x_usage_is_returned_unchanged(parts, separator):
     text = separator.join(parts)
     assert rewrite_text(text).text == text
+
+
+# -- the step, through the orchestrator, on the MDM 1.0.6 fixture home ---------------------------
+REGISTER_SH = """\
+#!/bin/bash
+# MDM 1.x: register the penguins again and list the datasets as JSON
+set -euo pipefail
+export MDM_BACKEND=sqlite
+mdm dataset register penguins "$DATA/penguins" -t species -f --no-features
+mdm dataset list --json
+"""
+REPORT_PY = """\
+\"\"\"MDM 1.x: the penguins' target, row count and extended statistics.\"\"\"
+from mdm import MDMClient
+
+client = MDMClient()
+info = client.get_dataset("penguins")
+rows = client.query_dataset("penguins", "SELECT COUNT(*) AS n FROM train")
+stats = client.get_statistics("penguins", full=True)
+print(info.name, info.target_column, int(rows["n"][0]), stats["rows"])
+"""
+MAKEFILE = """\
+.PHONY: list stats monitor
+
+list:
+\tmdm dataset list --json > datasets.json
+
+stats:
+\tmdm dataset stats penguins --full
+
+monitor:
+\tmdm stats --system
+"""
+CI_YAML = """\
+name: data
+on: [push]
+jobs:
+  export:
+    runs-on: ubuntu-latest
+    env:
+      MDM_LOG_LEVEL: DEBUG
+    steps:
+      - run: mdm dataset info penguins --json
+      - run: |
+          mdm batch export "penguins*" --output-dir out -f parquet
+          mdm dataset export penguins --format excel
+"""
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Penguins (MDM 1.x)"]},
+        {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
+         "source": ["from mdm import MDMClient\n", "client = MDMClient()"]},
+        {"cell_type": "code", "execution_count": 2, "metadata": {}, "outputs": [],
+         "source": ["print(client.get_dataset(\"penguins\").target_column)"]},
+    ],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+CLEAN_SH = "#!/bin/sh\nrm -rf out datasets.json\n"
+
+
+def write_1x_scripts(folder: Path) -> Path:
+    """A folder of 1.x-style scripts: bash, Python, notebook, Makefile, CI YAML, one
+    script without 1.x usage and a README (not scanned)."""
+    (folder / ".github" / "workflows").mkdir(parents=True)
+    for name, text in {"register.sh": REGISTER_SH, "report.py": REPORT_PY, "Makefile": MAKEFILE,
+                       ".github/workflows/data.yml": CI_YAML, "clean": CLEAN_SH, "README.md": "mdm dataset list --json\n",
+                       "explore.ipynb": json.dumps(NOTEBOOK, indent=1, sort_keys=True, ensure_ascii=False) + "\n"}.items():
+        (folder / name).write_text(text)
+    for name in ("register.sh", "clean"):
+        (folder / name).chmod(0o755)
+    return folder
+
+
+def tree_state(root: Path) -> dict[str, tuple[str, int]]:
+    """relative path -> (sha256, permission bits) of every file under ``root``."""
+    return {str(p.relative_to(root)): (hashlib.sha256(p.read_bytes()).hexdigest(), stat.S_IMODE(p.stat().st_mode))
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def home_1x(legacy, monkeypatch) -> Path:
+    """The fixture's 1.x home, as MDM_HOME_DIR, nothing else of the caller's MDM_* set."""
+    for key in list(os.environ):
+        if key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}:
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MDM_HOME_DIR", str(legacy / "home"))
+    return legacy / "home"
+
+
+@pytest.fixture
+def scripts(tmp_path) -> Path:
+    return write_1x_scripts(tmp_path / "scripts")
+
+
+def run_in(home: Path, command: list[str], **env: str) -> subprocess.CompletedProcess:
+    """``command`` in a fresh process on ``home`` with the venv's bin first on PATH."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("MDM_") or k == "MDM_STRICT_PLUGINS"}
+    full.update({"MDM_HOME_DIR": str(home), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **env})
+    return subprocess.run(command, capture_output=True, text=True, env=full, timeout=300, cwd=home.parent)
+
+
+BIN = Path(sys.executable).parent
+
+
+def cli_step_plan(plan):
+    return next(s.plan for p in plan.phases for s in p.steps if s.step.name == "legacy-cli")
+
+
+def test_without_scripts_the_step_has_nothing_to_do(home_1x):
+    assert cli_step_plan(Migration(home_1x).plan()).summary == "no scripts given (--scripts PATH)"
+
+
+def test_plan_writes_nothing_and_shows_diffs_and_what_it_cannot_rewrite(home_1x, scripts):
+    before = tree_state(home_1x), tree_state(scripts)
+    plan = cli_step_plan(Migration(home_1x, RunOptions(scripts=(str(scripts),))).plan())
+    assert sorted(u.id for u in plan.units) == sorted(str(scripts / n) for n in (
+        "register.sh", "report.py", "Makefile", ".github/workflows/data.yml", "explore.ipynb"))
+    assert {Path(u.id).name: u.detail for u in plan.units}["Makefile"] == "2 rewrites, 1 line it cannot rewrite"
+    assert f"{scripts / 'Makefile'}:10: stats: `mdm stats` (monitoring): not yet available" in " ".join(plan.notes)
+    assert any(n.startswith(f"{scripts / '.github/workflows/data.yml'}:12: --format excel: ") for n in plan.notes)
+    diff = plan.details["diffs"][str(scripts / "register.sh")]
+    assert "\n-mdm dataset list --json\n" in diff and "\n+mdm dataset list --format json\n" in diff
+    for unit in plan.units:
+        assert unit.data["sha256_before"] == hashlib.sha256(Path(unit.id).read_bytes()).hexdigest()
+    cli = run_in(home_1x, [str(BIN / "mdm-migrate"), "plan", "--phase", "cli", "--scripts", str(scripts),
+                           "--format", "json"])
+    assert cli.returncode == 0, cli.stderr
+    step = next(s for p in json.loads(cli.stdout)["phases"] if p["phase"] == "cli" for s in p["steps"])
+    assert "+from mdm_core.datasets.client import MDMClient" in step["details"]["diffs"][str(scripts / "report.py")]
+    assert (tree_state(home_1x), tree_state(scripts)) == before
+
+
+def test_run_rewrites_the_scripts_and_they_run_against_the_migrated_home(home_1x, legacy, scripts):
+    originals = tree_state(scripts)
+    report = Migration(home_1x, RunOptions(scripts=(str(scripts),))).run()
+    assert report.exit_code == 0
+    assert {o.record.unit for o in report.outcomes if o.record.step == "legacy-cli" and o.record.state == "done"} == {
+        str(scripts / n) for n in ("register.sh", "report.py", "Makefile", ".github/workflows/data.yml",
+                                   "explore.ipynb")}
+    assert load_settings(home_1x, fresh=True).settings.flags.use_new_cli
+    after = tree_state(scripts)
+    assert {n for n in after if after[n] != originals[n]} == {
+        "register.sh", "report.py", "Makefile", ".github/workflows/data.yml", "explore.ipynb"}
+    assert after["register.sh"][1] == 0o755 and after["clean"] == originals["clean"]
+
+    bash = run_in(home_1x, ["bash", str(scripts / "register.sh")], DATA=str(legacy / "data"))
+    assert bash.returncode == 0, bash.stderr
+    listed = json.loads(bash.stdout[bash.stdout.index("\n[") + 1:])
+    assert "penguins" in {d["name"] for d in listed}
+    python = run_in(home_1x, [sys.executable, str(scripts / "report.py")])
+    assert python.returncode == 0, python.stderr
+    assert python.stdout.split() == ["penguins", "species", "272", "272"]
+    notebook = json.loads((scripts / "explore.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    cells = run_in(home_1x, [sys.executable, "-c", code])
+    assert cells.returncode == 0 and cells.stdout.strip() == "species", cells.stderr
+    assert notebook["cells"][0] == NOTEBOOK["cells"][0] and notebook["metadata"] == NOTEBOOK["metadata"]
+    make = run_in(home_1x, ["make", "-s", "-C", str(scripts), "list"])
+    assert make.returncode == 0, make.stderr
+    assert "penguins" in {d["name"] for d in json.loads((scripts / "datasets.json").read_text())}
+    assert "mdm dataset info penguins --format json" in (scripts / ".github/workflows/data.yml").read_text()
+
+
+def test_rollback_restores_every_script_byte_for_byte(home_1x, scripts):
+    originals = tree_state(scripts)
+    assert Migration(home_1x, RunOptions(scripts=(str(scripts),))).run().exit_code == 0
+    assert tree_state(scripts) != originals
+    Migration(home_1x).rollback()
+    assert tree_state(scripts) == originals  # content and executable bits
+    assert not list(scripts.rglob(".*.mdm-migrating"))
+
+
+def test_rollback_refuses_a_script_edited_since(home_1x, scripts):
+    assert Migration(home_1x, RunOptions(scripts=(str(scripts),))).run().exit_code == 0
+    edited = scripts / "report.py"
+    edited.write_text(edited.read_text() + "print('mine')\n")
+    with pytest.raises(MigrationError, match=re.escape(str(edited))):
+        Migration(home_1x).rollback("cli")
+    assert edited.read_text().endswith("print('mine')\n")
+
+
+def test_cleanup_deletes_the_backups(home_1x, scripts):
+    assert Migration(home_1x, RunOptions(scripts=(str(scripts),))).run().exit_code == 0
+    backups = list((home_1x / ".migration" / "backups" / "cli").rglob("*"))
+    assert any(p.name == "register.sh" for p in backups)
+    removed = Migration(home_1x).cleanup()
+    assert str(next(p for p in backups if p.name == "register.sh")) in removed
+    assert not (home_1x / ".migration" / "backups" / "cli").exists()
+
+
+def test_an_interrupted_apply_is_redone_or_rolled_back(home_1x, scripts, tmp_path):
+    """``apply`` after an attempt that wrote the file but was not recorded; ``rollback``
+    without a result puts the original back."""
+    step = LegacyCliStep()
+    ctx = StepContext(home=home_1x, settings=None, options=RunOptions(scripts=(str(scripts),)),
+                      backup_dir=tmp_path / "backups" / "cli")
+    unit = next(u for u in step.plan(ctx).units if u.id.endswith("register.sh"))
+    original = (scripts / "register.sh").read_bytes()
+    step.apply(ctx, unit)
+    result = step.apply(ctx, unit)
+    assert step.verify(ctx, unit, result).ok
+    step.rollback(StepContext(home=home_1x, settings=None, options=RunOptions(),
+                              backup_dir=tmp_path / "backups" / "plan"), unit, None)
+    assert (scripts / "register.sh").read_bytes() == original
