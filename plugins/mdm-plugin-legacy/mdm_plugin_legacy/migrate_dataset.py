@@ -32,6 +32,7 @@ from mdm_plugin_legacy.config_1x import load_settings_1x
 from mdm_plugin_legacy.dataset_1x import LegacyDataset
 from mdm_plugin_legacy.migration_1x import (
     DATASET_STEP,
+    FEATURES_STEP,
     PASSWORD_NOTE,
     STORAGE_STEP,
     NewBackends,
@@ -71,7 +72,8 @@ class LegacyDatasetStep:
             units.append(Unit(
                 record.name, dataset=record.name,
                 detail=f"1.x {record.origin} -> {METADATA_FILE}" if copied else "after the storage phase",
-                data={"tables": list(candidate.tables), "kept": _kept(record), **_files(record, ctx)},
+                data={"tables": list(candidate.tables), **_generated(ctx, record.name, candidate.tables),
+                      "kept": _kept(record), **_files(record, ctx)},
             ))
             notes.extend(_notes(record, ctx))
         summary = f"{len(units)} MDM 1.x datasets to register in the new layout"
@@ -90,7 +92,8 @@ class LegacyDatasetStep:
         folder = catalog.folder(name)
         with dataset_lock(ctx.settings.datasets_dir, name, "migrate"):
             folder_created = not folder.exists()
-            info = _new_info(ctx, record, created, unit.data["tables"], self._backends.get(created["backend"], ctx.settings))
+            info = _new_info(ctx, record, created, [*unit.data["tables"], *unit.data.get("generated", [])],
+                             self._backends.get(created["backend"], ctx.settings), unit.data.get("engine"))
             folder.mkdir(parents=True, exist_ok=True)
             path = catalog.save(info)
         return UnitResult(created={"metadata": relative(path, ctx.home), "key": created["key"],
@@ -156,8 +159,9 @@ def _record(ctx: StepContext, name: str) -> LegacyDataset:
 
 
 def _new_info(ctx: StepContext, record: LegacyDataset, created: dict, tables: list[str],
-              backend: StorageBackend) -> DatasetInfo:
-    """The new-layout metadata of ``record``, its tables as the new store holds them."""
+              backend: StorageBackend, engine: str | None) -> DatasetInfo:
+    """The new-layout metadata of ``record``, its tables as the new store holds them;
+    ``engine`` is the one the features phase regenerated its feature tables with."""
     info = as_dataset_info(record, ctx.home, columns=False)
     ref = StoreRef(created["key"], ctx.settings.datasets_dir / record.name)
     data = set(record.tables.values())
@@ -167,10 +171,20 @@ def _new_info(ctx: StepContext, record: LegacyDataset, created: dict, tables: li
     return attrs.evolve(
         info, backend=created["backend"], tables=stored, problem_type=_problem_type(record.problem_type),
         registered_at=info.registered_at or _database_time(record),
-        feature_engine="legacy" if any(t.kind == "features" for t in stored) else None,
+        feature_engine=(engine or "legacy") if any(t.kind == "features" for t in stored) else None,
         store={"key": created["key"], **backend.describe(ref)}, format_version=2, status="ok", problems=[],
         incomplete_tables=[], datetime_columns=[],
     )
+
+
+def _generated(ctx: StepContext, name: str, copied: tuple[str, ...]) -> dict:
+    """The feature tables the features phase wrote that the storage phase did not copy
+    (``generated``), and the engine it used (``engine``); empty before that phase."""
+    done = [r.created for uid, r in ctx.results.get(FEATURES_STEP, {}).items() if uid.startswith(f"{name}/")]
+    if not done:
+        return {}
+    return {"generated": sorted(c["table"] for c in done if c["table"] not in copied),
+            "engine": done[0].get("compatibility", {}).get("engine")}
 
 
 def _kept(record: LegacyDataset) -> dict:

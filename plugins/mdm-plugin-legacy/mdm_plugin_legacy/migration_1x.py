@@ -39,6 +39,7 @@ from mdm_plugin_legacy.metadata_1x import FEATURE_SUFFIX
 
 STORAGE_STEP = "legacy-storage"
 DATASET_STEP = "legacy-dataset"
+FEATURES_STEP = "legacy-features"
 #: Where new file stores are built before they move into the dataset folder.
 STAGING = Path(".migration") / "staging"
 PASSWORD_NOTE = ("the password is not carried over: supply it with MDM_DATABASE_POSTGRESQL_PASSWORD, a DSN or "

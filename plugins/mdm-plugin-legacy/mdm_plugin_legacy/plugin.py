@@ -96,6 +96,7 @@ def mdm_migration_steps() -> list[Any]:
     return [
         LazyStep("legacy-config", "config", "mdm_plugin_legacy.migrate_config:LegacyConfigStep"),
         LazyStep("legacy-storage", "storage", "mdm_plugin_legacy.migrate_storage:LegacyStorageStep"),
+        LazyStep("legacy-features", "features", "mdm_plugin_legacy.migrate_features:LegacyFeaturesStep"),
         LazyStep("legacy-dataset", "dataset", "mdm_plugin_legacy.migrate_dataset:LegacyDatasetStep"),
         LazyStep("legacy-cli", "cli", "mdm_plugin_legacy.migrate_cli:LegacyCliStep"),
     ]
