@@ -116,7 +116,7 @@ class LegacyFeaturesStep:
             report = compare_tables(store, previous, table, settings.performance.batch_size) if previous else None
         ctx.progress(rows)
         compatibility = {"engine": result.engine, "compared_with": previous, **(report or {}),
-                         **_chunk_note(rows, settings.performance.batch_size)}
+                         **_fit_note(source, unit.data["train"], rows, settings.performance.batch_size)}
         return UnitResult(rows_read=rows, rows_written=rows,
                           created={"table": table, "previous": previous, "compatibility": compatibility})
 
@@ -182,8 +182,9 @@ def compatibility_report(home: Any, dataset: str) -> dict[str, dict]:
 def compare_tables(store: Any, old: str, new: str, batch_size: int) -> dict[str, Any]:
     """Every column of the 1.x feature table ``old`` against ``new``, row by row:
     ``columns`` maps each to ``{"verdict": "exact" | "different" | "missing", ...}``
-    (numbers: ``max_abs``/``max_rel`` differences and ``null_mismatches``, exact within
-    :data:`RELATIVE_TOLERANCE`; other values: ``rows`` differing);
+    (numbers: ``max_abs`` and ``max_rel`` differences, relative to the larger magnitude
+    of the two values, and ``null_mismatches``; exact within :data:`RELATIVE_TOLERANCE`;
+    other values: ``rows`` differing);
     ``new_columns`` lists the columns 1.x did not have; ``counts`` the verdicts."""
     old_names = store.table_schema(old).names
     new_names = set(store.table_schema(new).names)
@@ -210,7 +211,8 @@ def _compare(stat: dict[str, Any], left: pa.Array, right: pa.Array) -> None:
         both = ~np.isnan(a) & ~np.isnan(b)
         nulls = int(np.sum(np.isnan(a) != np.isnan(b)))
         diff = np.abs(a[both] - b[both])
-        rel = diff / np.maximum(np.abs(a[both]), np.finfo(float).tiny)
+        scale = np.maximum(np.abs(a[both]), np.abs(b[both]))
+        rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
         stat["max_abs"] = max(stat.get("max_abs", 0.0), float(diff.max()) if diff.size else 0.0)
         stat["max_rel"] = max(stat.get("max_rel", 0.0), float(rel.max()) if rel.size else 0.0)
         stat["null_mismatches"] = stat.get("null_mismatches", 0) + nulls
@@ -259,13 +261,17 @@ def _why(record: LegacyDataset, source: str, table: str) -> str:
     return "absent"
 
 
-def _chunk_note(rows: int, batch_size: int) -> dict[str, Any]:
-    """Whether 1.x computed this table's statistics on one chunk or per chunk."""
-    if rows <= batch_size:
-        return {"chunks": 1}
-    return {"chunks": -(-rows // batch_size), "note": (
-        f"1.x computed statistics per chunk of {batch_size:,} rows (each chunk its own mean, quantiles, Box-Cox "
-        "lambda); the engine fits once on the whole training table, so such values differ")}
+def _fit_note(source: str, train: str, rows: int, batch_size: int) -> dict[str, Any]:
+    """How 1.x computed this table's statistics (``chunks``: 1 or how many) and, where
+    the engine cannot reproduce them, why (``note``)."""
+    chunks = -(-rows // batch_size) if rows > batch_size else 1
+    why = []
+    if chunks > 1:
+        why.append(f"1.x computed statistics per chunk of {batch_size:,} rows (each chunk its own mean, quantiles, "
+                   "frequencies, Box-Cox lambda)")
+    if source != train:
+        why.append(f"1.x fitted statistics on {source} itself, the engine on {train} (applied unchanged to {source})")
+    return {"chunks": chunks, **({"note": "; ".join(why) + ": such values differ."} if why else {})}
 
 
 def _fit_context(store: Any, record: LegacyDataset | None, train: str) -> FitContext:

@@ -85,6 +85,8 @@ def test_every_phase_regenerates_features_compatible_with_1x(home, monkeypatch):
     assert all(c.endswith("_boxcox") and s["max_rel"] < BOXCOX_TOLERANCE for c, s in differing.items()), differing
     weather = compatibility_report(home, "weather")["data_features"]
     assert weather["chunks"] == 6 and "per chunk" in weather["note"]
+    test = compatibility_report(home, "penguins")["test_features"]
+    assert test["chunks"] == 1 and "on test itself" in test["note"]
 
 
 def test_rollback_of_the_features_phase_restores_the_copied_1x_tables(home):
