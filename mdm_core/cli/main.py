@@ -57,16 +57,24 @@ class MDMGroup(click.Group):
             return command
         return plugin_commands().get(name)
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        ctx.meta["mdm.args"] = list(args)
-        return super().parse_args(ctx, args)
-
-    def invoke(self, ctx: click.Context):
+    def main(self, *args, **kwargs):
+        """Parsing and running share one load of the settings per home."""
         from mdm_core.config import settings_loaded_once
 
+        with settings_loaded_once():
+            return super().main(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """MDM 1.x spellings are rewritten or refused first (``cli/legacy_spellings.py``);
+        not while completing a command line (resilient parsing)."""
+        from mdm_core.cli.legacy_spellings import apply_legacy_spellings
+
+        ctx.meta["mdm.args"] = list(args)
+        return super().parse_args(ctx, args if ctx.resilient_parsing else apply_legacy_spellings(self, args))
+
+    def invoke(self, ctx: click.Context):
         try:
-            with settings_loaded_once():
-                return super().invoke(ctx)
+            return super().invoke(ctx)
         except MDMError as exc:
             _log_failure(ctx, exc)
             message, cut = error_message(str(exc))
