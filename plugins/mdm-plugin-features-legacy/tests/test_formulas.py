@@ -45,7 +45,8 @@ def test_boxcox_lambda_maximises_the_likelihood():
 def test_boxcox_lambda_is_the_one_1x_got_for_a_single_chunk():
     """The fixture's penguins train table was featurised by 1.x in one chunk (272 rows):
     the lambda of the same values in the same order gives its values."""
-    with sqlite3.connect(f"file:{PENGUINS_1X}?mode=ro", uri=True) as db:
+    # immutable: the fixture is in WAL mode, and a plain read-only open would create -wal/-shm beside it
+    with sqlite3.connect(f"file:{PENGUINS_1X}?mode=ro&immutable=1", uri=True) as db:
         rows = db.execute("SELECT flipper_length_mm, flipper_length_mm_boxcox, year, year_boxcox "
                           "FROM train_features").fetchall()
     flipper, flipper_1x, year, year_1x = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
