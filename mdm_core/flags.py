@@ -30,7 +30,7 @@ FAMILY_FLAG = {
 
 #: The flags that start off, unless set by the user, in a home holding unmigrated data of
 #: an earlier MDM (see the ``mdm_unmigrated_home`` hook).
-LEGACY_HOME_FLAGS = ("use_new_config", "use_new_dataset", "use_new_storage")
+LEGACY_HOME_FLAGS = ("use_new_config", "use_new_dataset", "use_new_storage", "use_new_cli")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

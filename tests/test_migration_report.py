@@ -100,7 +100,7 @@ def test_completed_migration(legacy_home, tmp_path):
     assert report_run.exit_code == 0, [o.record.error for o in report_run.outcomes]
     monitor = MigrationMonitor()
     status = monitor.get_migration_status()
-    assert status["completed"] == ["config", "storage", "dataset"] and status["failed"] == []
+    assert status["completed"] == ["config", "storage", "features", "dataset", "cli"] and status["failed"] == []
     report = monitor.generate_report()
     data = _check_outputs(report, tmp_path, {"penguins/train": "done", "weather/data": "done", "mdm.yaml": "done"},
                           quotes_path=True)
@@ -145,7 +145,7 @@ def test_rolled_back_migration(legacy_home, tmp_path):
     from mdm_core.migration.orchestrator import Migration
 
     assert Migration().run().exit_code == 0
-    assert Migration().rollback("storage") == ["storage", "dataset"]
+    assert Migration().rollback("storage") == ["storage", "features", "dataset", "cli"]
     status = MigrationMonitor().get_migration_status()
     assert status["completed"] == ["config"] and "storage" in status["pending"]
     report = MigrationMonitor().generate_report()

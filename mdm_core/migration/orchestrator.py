@@ -165,7 +165,7 @@ class Migration:
         return MigrationPlan(plan_fingerprint(phases, self.options), self.options, tuple(phases))
 
     def _plan_phase(self, phase: str, journal: Journal) -> PhasePlan:
-        ctx = self._context(journal, read_only=True)
+        ctx = self._context(journal)
         reports = tuple(StepReport(plugin, step, step.plan(ctx)) for plugin, step in self._steps if step.phase == phase)
         state = journal.phases[phase].state if phase in journal.phases else PENDING
         return PhasePlan(phase, PHASE_FLAGS[phase], state, reports)
@@ -212,7 +212,7 @@ class Migration:
         backup_file(self.home, phase, config_file)  # the flag flips in it at the end
         phase.state, phase.started, phase.error = RUNNING, phase.started or now(), None
         save_journal(self.home, journal)
-        ctx = self._context(journal, reporter=reporter, phase=phase_plan.phase)
+        ctx = self._context(journal, reporter=reporter, phase=phase_plan.phase, writable=True)
         clean = True
         for step_report in phase_plan.steps:
             step = step_report.step
@@ -298,7 +298,7 @@ class Migration:
     def validate(self, *, deep: bool = False) -> list[UnitOutcome]:
         """Re-verify every done unit (row counts; content checksums with ``deep``)."""
         journal = load_journal_or_fail(self.home)
-        ctx = self._context(journal, read_only=True)
+        ctx = self._context(journal)
         steps = self._steps_by_name()
         outcomes = []
         for record in journal.units.values():
@@ -338,9 +338,9 @@ class Migration:
 
     def _rollback(self, journal: Journal, phases: list[str]) -> None:
         steps = self._steps_by_name()
-        ctx = self._context(journal)
         for phase in reversed(sorted(phases, key=PHASES.index)):
             record = journal.phase(phase)
+            ctx = self._context(journal, phase=phase)
             for unit in reversed(journal.units_of(phase)):
                 self._rollback_unit(journal, ctx, steps, unit)
             restore_files(self.home, record)
@@ -384,7 +384,7 @@ class Migration:
             if later:
                 raise MigrationError(f"Cannot roll back dataset '{dataset}' in phase {phase}: phase {later[-1]} "
                                      "built on it; roll that phase back first.")
-            steps, ctx = self._steps_by_name(), self._context(journal)
+            steps, ctx = self._steps_by_name(), self._context(journal, phase=phase)
             undone = [u.unit for u in reversed(journal.units_of(phase))
                       if u.dataset == dataset and self._rollback_unit(journal, ctx, steps, u)]
             folder = Path(os.path.relpath(open_catalog(self.settings).folder(dataset), self.home))
@@ -415,13 +415,12 @@ class Migration:
                 raise MigrationError(f"Not cleaning up: {len(mismatches)} migrated units no longer verify "
                                      f"({first.record.unit}: {first.problems[0]}); see `mdm-migrate validate`.")
             steps = self._steps_by_name()
-            ctx = self._context(journal)
             removed: list[str] = []
             for record in journal.units.values():
                 step = steps.get(record.step)
                 clean = getattr(step, "cleanup", None)
                 if record.state == DONE and clean is not None:
-                    removed.extend(clean(ctx, _unit(record), _result(record)))
+                    removed.extend(clean(self._context(journal, phase=record.phase), _unit(record), _result(record)))
             remove_backups(self.home)
             for phase in journal.phases.values():
                 phase.backups.clear()
@@ -433,11 +432,15 @@ class Migration:
     def _steps_by_name(self) -> dict[str, MigrationStep]:
         return {step.name: step for _, step in self._steps}
 
-    def _context(self, journal: Journal, *, read_only: bool = False, reporter: Reporter | None = None,
-                 phase: str | None = None) -> StepContext:
+    def _context(self, journal: Journal, *, phase: str | None = None, writable: bool = False,
+                 reporter: Reporter | None = None) -> StepContext:
+        """The context steps get: ``backup_dir`` is the phase's own backup folder (the same
+        for the run, the rollback and the cleanup of that phase); ``backup_file`` works only
+        while the phase runs (``writable``)."""
+
         def backup(path: Path) -> None:
-            if read_only or phase is None:
-                raise MigrationError("A step tried to change a file while only planning; this is a bug in that step.")
+            if not writable or phase is None:
+                raise MigrationError("A step tried to back up a file outside a run of its phase; this is a bug in that step.")
             backup_file(self.home, journal.phase(phase), path)
             save_journal(self.home, journal)
 

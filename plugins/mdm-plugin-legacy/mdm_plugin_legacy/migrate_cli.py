@@ -28,9 +28,8 @@ rewriting itself is :mod:`mdm_plugin_legacy.script_rewrite_1x`.
 - ``cleanup``: deletes the backups.
 
 Scripts live outside the home, so their backups are this step's own, not
-``ctx.backup_file``'s: under ``<phase backup folder>/scripts``, where the phase backup
-folder is ``ctx.backup_dir`` of a run of this phase (``rollback`` and ``cleanup`` get a
-context naming another folder, so the path is always derived from its parent).
+``ctx.backup_file``'s: under ``<ctx.backup_dir>/scripts`` (the phase's backup folder, the
+same in the run, the rollback and the cleanup of the phase).
 """
 
 from __future__ import annotations
@@ -212,7 +211,7 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 def _backup_path(ctx: StepContext, path: Path) -> Path:
     """Where ``path``'s original is kept (see the module doc)."""
-    return ctx.backup_dir.parent / LegacyCliStep.phase / "scripts" / path.relative_to(path.anchor)
+    return ctx.backup_dir / "scripts" / path.relative_to(path.anchor)
 
 
 def _temp_of(path: Path) -> Path:

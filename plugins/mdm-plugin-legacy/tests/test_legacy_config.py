@@ -24,7 +24,7 @@ from mdm_core.config import load_settings
 from mdm_core.errors import ConfigError
 
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures"
-LEGACY_FLAGS = ("use_new_config", "use_new_dataset", "use_new_storage")
+LEGACY_FLAGS = ("use_new_config", "use_new_dataset", "use_new_storage", "use_new_cli")
 DETECTED = "1.x home detected: 4 MDM 1.x datasets in config/datasets"
 
 
@@ -81,7 +81,6 @@ def test_a_1x_home_starts_on_the_legacy_generation(mdm, home_1x):
     for name in LEGACY_FLAGS:
         assert flags[name] == {"value": False, "source": DETECTED}
     assert flags["use_new_features"] == {"value": True, "source": "default"}
-    assert flags["use_new_cli"] == {"value": True, "source": "default"}
     assert flags["feature_compatibility_mode"] == {"value": False, "source": "default"}
 
 
@@ -103,7 +102,7 @@ def test_flags_in_a_1x_mdm_yaml_still_work(mdm, home_1x):
 
 def test_a_new_home_keeps_the_new_defaults(mdm, home):
     flags = _json(mdm(home, "flags", "list", "--format", "json"))
-    for name in (*LEGACY_FLAGS, "use_new_features", "use_new_cli"):
+    for name in (*LEGACY_FLAGS, "use_new_features"):
         assert flags[name] == {"value": True, "source": "default"}
     report = _json(mdm(home, "plugins", "list", "--format", "json"))
     winner = next(w for w in report["winners"] if w["hook"] == "config" and w["name"] == "home")

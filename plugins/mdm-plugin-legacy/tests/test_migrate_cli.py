@@ -419,5 +419,5 @@ def test_an_interrupted_apply_is_redone_or_rolled_back(home_1x, scripts, tmp_pat
     result = step.apply(ctx, unit)
     assert step.verify(ctx, unit, result).ok
     step.rollback(StepContext(home=home_1x, settings=None, options=RunOptions(),
-                              backup_dir=tmp_path / "backups" / "plan"), unit, None)
+                              backup_dir=tmp_path / "backups" / "cli"), unit, None)
     assert (scripts / "register.sh").read_bytes() == original
