@@ -89,8 +89,9 @@ def mdm_storage_backends() -> list[Any]:
 
 @hookimpl
 def mdm_migration_steps() -> list[Any]:
-    """The steps moving a 1.x home to the new layout: ``legacy-config``, ``legacy-storage``,
-    ``legacy-dataset`` (imported when a migration uses them: listing plugins stays light)."""
+    """The steps moving a 1.x home to the new layout, one per phase: ``legacy-config``,
+    ``legacy-storage``, ``legacy-features``, ``legacy-dataset``, ``legacy-cli`` (imported when
+    a migration uses them: listing plugins stays light)."""
     from mdm_core.migration.step import LazyStep
 
     return [
