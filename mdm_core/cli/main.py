@@ -206,8 +206,14 @@ def version(fmt: str) -> None:
 
 
 def main() -> None:
+    run_group(cli, "mdm")
+
+
+def run_group(group: click.Group, prog_name: str) -> None:
+    """Run ``group`` as a console script: click's usage errors and exit codes as click
+    gives them, and a closed stdout (``| head``) is not an error. Other exceptions pass."""
     try:
-        cli(prog_name="mdm", standalone_mode=False)
+        group(prog_name=prog_name, standalone_mode=False)
         sys.stdout.flush()
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -244,18 +244,10 @@ def check(to: str | None, fmt: str) -> None:
 
 def main() -> None:
     """Entry point: MDM errors become one line on stderr with their exit code."""
-    from mdm_core.cli.main import error_message
+    from mdm_core.cli.main import error_message, run_group
 
     try:
-        cli(prog_name="mdm-migrate", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted!", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        run_group(cli, "mdm-migrate")
     except MDMError as exc:
         if _debug():
             raise

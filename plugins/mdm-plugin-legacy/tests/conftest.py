@@ -16,15 +16,26 @@ FIXTURES = REPO.parent / "shared" / "fixtures"
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
+def use_home(monkeypatch):
+    """``use_home(path)``: make ``path`` the MDM home of the test (MDM_HOME_DIR), with the
+    caller's other MDM_* settings removed; returns ``path``."""
+
+    def use(path: Path) -> Path:
+        for key in list(os.environ):
+            if key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}:
+                monkeypatch.delenv(key)
+        monkeypatch.setenv("MDM_HOME_DIR", str(path))
+        return path
+
+    return use
+
+
+@pytest.fixture
+def home(tmp_path, use_home) -> Path:
     """An empty MDM home, set as MDM_HOME_DIR; MDM_* settings of the caller removed."""
-    for key in list(os.environ):
-        if key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}:
-            monkeypatch.delenv(key)
     path = tmp_path / "home"
     path.mkdir()
-    monkeypatch.setenv("MDM_HOME_DIR", str(path))
-    return path
+    return use_home(path)
 
 
 @pytest.fixture

@@ -297,13 +297,9 @@ def tree_state(root: Path) -> dict[str, tuple[str, int]]:
 
 
 @pytest.fixture
-def home_1x(legacy, monkeypatch) -> Path:
+def home_1x(legacy, use_home) -> Path:
     """The fixture's 1.x home, as MDM_HOME_DIR, nothing else of the caller's MDM_* set."""
-    for key in list(os.environ):
-        if key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}:
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("MDM_HOME_DIR", str(legacy / "home"))
-    return legacy / "home"
+    return use_home(legacy / "home")
 
 
 @pytest.fixture

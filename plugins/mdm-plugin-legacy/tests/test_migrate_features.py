@@ -5,7 +5,6 @@ the compatibility report, rollback of the phase, and an interrupted apply."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +24,9 @@ BOXCOX_TOLERANCE = 1e-6
 
 
 @pytest.fixture
-def home(legacy, monkeypatch) -> Path:
+def home(legacy, use_home) -> Path:
     """The fixture's 1.x home, as MDM_HOME_DIR, nothing else of the caller's MDM_* set."""
-    for key in list(os.environ):
-        if key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}:
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("MDM_HOME_DIR", str(legacy / "home"))
-    return legacy / "home"
+    return use_home(legacy / "home")
 
 
 def open_new_store(home: Path, name: str, backend: str):

@@ -43,13 +43,9 @@ KEPT = ("display_name", "description", "tags", "target_column", "id_columns", "p
 
 
 @pytest.fixture
-def home(legacy, monkeypatch) -> Path:
+def home(legacy, use_home) -> Path:
     """The fixture's 1.x home, as MDM_HOME_DIR, nothing else of the caller's MDM_* set."""
-    for key in list(os.environ):
-        if key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}:
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("MDM_HOME_DIR", str(legacy / "home"))
-    return legacy / "home"
+    return use_home(legacy / "home")
 
 
 @pytest.fixture
