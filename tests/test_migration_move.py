@@ -55,7 +55,7 @@ def _client():
 def _migration(to: str | None, *datasets: str, home: Path | None = None):
     """The home's migration with the ``move-store`` step alone (the other phases' steps,
     tested elsewhere, have nothing to do on a new-layout home)."""
-    from mdm_core.migration.move import MoveStore
+    from mdm_core.migration.move_store import MoveStore
     from mdm_core.migration.orchestrator import Migration
     from mdm_core.migration.step import RunOptions
 

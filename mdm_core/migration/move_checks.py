@@ -1,4 +1,4 @@
-"""Verification of the ``move-store`` step's units (:mod:`mdm_core.migration.move`).
+"""Verification of the ``move-store`` step's units (:mod:`mdm_core.migration.move_store`).
 
 Each check returns one line per mismatch (none: verified) and only reads. A table's
 source is read again from the old store while it exists; once ``mdm-migrate cleanup``
