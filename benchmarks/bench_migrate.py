@@ -32,19 +32,12 @@ import uuid
 from pathlib import Path
 
 from bench_sqlite import repeated
-from common import flights_csv_in_child, measure, median_of, temp_dir
+from common import REGISTER, flights_csv_in_child, measure, median_of, temp_dir
 
 RUNS = int(os.environ.get("MDM_BENCH_RUNS", "3"))
 ROWS_PER_SECOND = 200_000
 FIXTURE_HOME = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "legacy-mdm-1.0.6" / "home"
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-REGISTER = """
-from mdm_core.datasets.client import MDMClient
-start = time.perf_counter()
-info = MDMClient().register_dataset("flights", {csv!r}, backend={backend!r}, generate_features=False, force=True)
-result = {{"seconds": time.perf_counter() - start, "rows": info.table("data").row_count}}
-"""
 
 MOVE = """
 from pathlib import Path
@@ -147,7 +140,7 @@ def move_runs(work: Path, csv: Path, source: str, target: str, pg_dsn: str | Non
     for i in range(runs):
         home = work / f"move_{tag}_{source}_{target}_{i}"
         env = child_env(home, pg_dsn)
-        measure(REGISTER.format(csv=str(csv), backend=source), env)
+        measure(REGISTER.format(name="flights", csv=str(csv), backend=source), env)
         results.append(measure(MOVE.format(home=str(home), to=target), env))
         shutil.rmtree(home, ignore_errors=True)
     return summarize(results)
@@ -177,7 +170,7 @@ def main() -> int:
         def baseline(backend: str) -> dict:
             if backend not in baselines:
                 home = work / f"register_{backend}"
-                baselines[backend] = median_of(RUNS, REGISTER.format(csv=str(csv), backend=backend),
+                baselines[backend] = median_of(RUNS, REGISTER.format(name="flights", csv=str(csv), backend=backend),
                                                child_env(home, pg_dsn))
             return baselines[backend]
 

@@ -15,16 +15,9 @@ import shutil
 import sys
 
 from bench_sqlite import repeated
-from common import flights_csv, measure, temp_dir
+from common import REGISTER, flights_csv, measure, temp_dir
 
 BACKENDS = os.environ.get("MDM_BENCH_BACKENDS", "sqlite,duckdb").split(",")
-
-REGISTER = """
-from mdm_core.datasets.client import MDMClient
-start = time.perf_counter()
-MDMClient().register_dataset({name!r}, {csv!r}, generate_features=False, force=True, backend={backend!r})
-result = {{"seconds": time.perf_counter() - start}}
-"""
 
 STATS = """
 from mdm_core.datasets.client import MDMClient

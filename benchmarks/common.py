@@ -57,3 +57,12 @@ def flights_csv_in_child(folder: Path) -> Path:
     code = f"from common import flights_csv; from pathlib import Path; flights_csv(Path({str(folder)!r}))"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent)
     return folder / "flights.csv"
+
+
+#: Code for :func:`measure`: register one CSV file (no features) as ``name`` on ``backend``.
+REGISTER = """
+from mdm_core.datasets.client import MDMClient
+start = time.perf_counter()
+info = MDMClient().register_dataset({name!r}, {csv!r}, backend={backend!r}, generate_features=False, force=True)
+result = {{"seconds": time.perf_counter() - start, "rows": info.table("data").row_count}}
+"""
