@@ -22,14 +22,9 @@ def use_home(monkeypatch):
     """``use_home(path)``: make ``path`` the MDM home of the test (MDM_HOME_DIR), with the
     caller's other MDM_* settings removed; returns ``path``."""
 
-    def use(path: Path) -> Path:
-        for key in list(os.environ):
-            if key.startswith("MDM_") and key not in {"MDM_TEST_POSTGRES_DSN", "MDM_STRICT_PLUGINS"}:
-                monkeypatch.delenv(key)
-        monkeypatch.setenv("MDM_HOME_DIR", str(path))
-        return path
+    from mdm_core.testing.home import use_home as use
 
-    return use
+    return lambda path: use(monkeypatch, path)
 
 
 @pytest.fixture
