@@ -27,7 +27,7 @@ def show(sources: bool, fmt: str) -> None:
     for dotted, leaf in settings_model().leaves.items():
         _, value = get_dotted(values, dotted)
         rows.append((dotted, leaf.shown(value), mask(loaded.sources.get(dotted, "default"))))
-    for line in _unknown_key_lines(loaded):
+    for line in unknown_key_lines(loaded):
         click.echo(f"Warning: {line}", err=True)
     for note in loaded.notes:
         click.echo(f"Warning: {mask(note)}", err=True)
@@ -56,7 +56,7 @@ def validate() -> None:
 
     loaded = load_settings()
     check_choices(loaded.settings, loaded.sources)
-    unknown = _unknown_key_lines(loaded)
+    unknown = unknown_key_lines(loaded)
     if unknown:
         raise ConfigError("; ".join(unknown) + ".")
     for note in loaded.notes:
@@ -65,7 +65,7 @@ def validate() -> None:
     click.echo(f"Configuration is valid ({where}).")
 
 
-def _unknown_key_lines(loaded) -> list[str]:
+def unknown_key_lines(loaded) -> list[str]:
     """One line per plugin section holding keys its settings class does not declare."""
     from mdm_core.config.model import settings_model, source_of
     from mdm_core.secrets import mask
