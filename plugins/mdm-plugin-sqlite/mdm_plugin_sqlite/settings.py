@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import attrs
 
+from mdm_core.config.fields import setting
+
 
 @attrs.frozen
 class SQLiteSettings:
-    """``database.sqlite``: PRAGMAs applied to every connection of a dataset store.
+    """``database.sqlite``: PRAGMAs applied to every connection of a dataset store."""
 
-    ``journal_mode`` (``WAL``, ``DELETE``, ``TRUNCATE``, ...) and ``synchronous`` set the
-    durability; ``cache_size`` is in pages (negative: KiB); ``temp_store`` is where SQLite
-    keeps temporary tables; ``mmap_size`` is in bytes; ``busy_timeout`` in milliseconds.
-    """
-
-    journal_mode: str = "WAL"
-    synchronous: str = "NORMAL"
-    cache_size: int = -64000
-    temp_store: str = "MEMORY"
-    mmap_size: int = 268435456
-    busy_timeout: int = 10000
+    journal_mode: str = setting("WAL", "Journal mode (`WAL`, `DELETE`, `TRUNCATE`, ...); a dataset being "
+                                "registered is built with an in-memory journal and gets this mode when done.")
+    synchronous: str = setting("NORMAL", "PRAGMA synchronous (`OFF`, `NORMAL`, `FULL`): durability against "
+                               "power loss versus write speed.")
+    cache_size: int = setting(-64000, "Page cache per connection: pages, or KiB when negative.")
+    temp_store: str = setting("MEMORY", "Where SQLite keeps temporary tables and indices (`MEMORY`, `FILE`, `DEFAULT`).")
+    mmap_size: int = setting(268435456, "Bytes of the database file read through memory mapping (0: off).")
+    busy_timeout: int = setting(10000, "Milliseconds a connection waits for a lock held by another before "
+                                "failing with \"database is locked\".")
