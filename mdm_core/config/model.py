@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from mdm_core.config.fields import KEY_DOCS, SHOWN_DEFAULT, field_doc
 from mdm_core.config.sections import (
     Composed,
     Section,
@@ -57,6 +58,8 @@ class Leaf:
     default: Any
     secret: str | None = None
     section: Section | None = None
+    doc: str = ""
+    shown_default: str | None = None
 
     @property
     def dotted(self) -> str:
@@ -75,8 +78,10 @@ class Leaf:
 
 def iter_leaves(cls: type = Settings, prefix: tuple[str, ...] = (),
                 sections: dict[tuple[str, ...], Section] | None = None,
-                section: Section | None = None) -> Iterator[Leaf]:
-    """Every leaf key of the settings model ``cls``, depth first, in declaration order."""
+                section: Section | None = None, key_docs: dict[str, str] | None = None) -> Iterator[Leaf]:
+    """Every leaf key of the settings model ``cls``, depth first, in declaration order.
+    ``key_docs`` documents the keys of ``cls`` when its fields do not (see
+    :data:`mdm_core.config.fields.KEY_DOCS`)."""
     sections = sections or {}
     for field in resolved_fields(cls):
         if not prefix and field.name == "home":
@@ -84,9 +89,11 @@ def iter_leaves(cls: type = Settings, prefix: tuple[str, ...] = (),
         path = (*prefix, field.name)
         owner = sections.get(path, section)
         if attrs.has(field.type):
-            yield from iter_leaves(field.type, path, sections, owner)
+            yield from iter_leaves(field.type, path, sections, owner, field.metadata.get(KEY_DOCS))
         else:
-            yield Leaf(path, field.type, field_default(field), _secret_kind(field), owner)
+            doc = field_doc(field) or (key_docs or {}).get(field.name, "")
+            yield Leaf(path, field.type, field_default(field), _secret_kind(field), owner, doc,
+                       field.metadata.get(SHOWN_DEFAULT))
 
 
 def _secret_kind(field: attrs.Attribute) -> str | None:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import attrs
 
+from mdm_core.config.fields import setting
+
 
 @attrs.frozen
 class DuckDBSettings:
-    """``database.duckdb``: options of every DuckDB connection.
+    """``database.duckdb``: options of every DuckDB connection."""
 
-    ``memory_limit`` (``2GB``, ``512MB``) bounds DuckDB's memory, ``threads`` its worker
-    threads; ``temp_directory`` is where it spills when the limit is reached (default:
-    next to the database file); ``access_mode`` is ``READ_WRITE`` or ``READ_ONLY``.
-    """
-
-    memory_limit: str = "2GB"
-    threads: int = 2
-    temp_directory: str | None = None
-    access_mode: str = "READ_WRITE"
+    memory_limit: str = setting("2GB", "Most memory DuckDB may use (`2GB`, `512MB`); above it, it spills "
+                                "to `temp_directory` or fails naming this setting.")
+    threads: int = setting(2, "Worker threads of each DuckDB database.")
+    temp_directory: str | None = setting(None, "Where DuckDB spills when `memory_limit` is reached; none: "
+                                         "next to the database file.")
+    access_mode: str = setting("READ_WRITE", "`READ_WRITE`, or `READ_ONLY` to open every DuckDB store read-only.")
