@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -128,6 +129,21 @@ def lock_holder(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return holder if isinstance(holder, dict) else {}
+
+
+def holder_alive(holder: dict[str, Any]) -> bool:
+    """Whether the process a lock file names (:func:`lock_holder`) runs on this host: its
+    pid exists here and the record names no other ``host``."""
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or holder.get("host", socket.gethostname()) != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
 
 
 def _busy_message(datasets_dir: Path, name: str) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -168,7 +167,7 @@ def _servers(migration: Migration, datasets: list[Any]) -> list[ReadinessItem]:
         checks.setdefault(to, []).append((f"target {to}", lambda: get_backend(to, migration.settings).health_check()))
     items = []
     for backend, probes in sorted(checks.items()):
-        failures = [f"{what}: {error}" for what, probe in probes if (error := _within(SERVER_TIMEOUT, probe))]
+        failures = [f"{what}: {error}" for what, probe in probes if (error := probe_within(SERVER_TIMEOUT, probe))]
         items.append(ReadinessItem(
             f"{backend} reachable", not failures, BLOCKED,
             "; ".join(failures) if failures else f"{len(probes)} checked, every one answers.",
@@ -176,7 +175,7 @@ def _servers(migration: Migration, datasets: list[Any]) -> list[ReadinessItem]:
     return items
 
 
-def _within(seconds: float, probe: Callable[[], Any]) -> str | None:
+def probe_within(seconds: float, probe: Callable[[], Any]) -> str | None:
     """Run ``probe`` in a daemon thread; None when it returned (a HealthReport: one that
     is ok), else the error, or a sentence saying it did not answer in time."""
     outcome: list[str | None] = []
@@ -226,28 +225,17 @@ def _broken(plan: MigrationPlan) -> ReadinessItem:
 
 
 def _lock(home: Path) -> ReadinessItem:
-    from mdm_core.datasets.locks import lock_holder
+    from mdm_core.datasets.locks import holder_alive, lock_holder
     from mdm_core.migration.journal import migration_dir
     from mdm_core.migration.lock import LOCK_FILE
 
     holder = lock_holder(migration_dir(home) / LOCK_FILE)
     pid = holder.get("pid")
-    alive = isinstance(pid, int) and holder.get("host", socket.gethostname()) == socket.gethostname() and _alive(pid)
-    if alive:
+    if holder_alive(holder):
         return ReadinessItem("migration lock", False, BLOCKED,
                              f"pid {pid} holds the home (`mdm-migrate {holder.get('command', '?')}` since "
                              f"{holder.get('since', '?')}).", "Wait for that command to finish.")
     return ReadinessItem("migration lock", True, BLOCKED, "No migration command is working on this home.")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    return True
 
 
 def _custom_features(settings: Any) -> ReadinessItem:
@@ -255,14 +243,15 @@ def _custom_features(settings: Any) -> ReadinessItem:
     it (a 1.x file through the legacy plugin's stand-in); the ones that raise fail."""
     folder = Path(settings.custom_features_dir)
     files = sorted(folder.glob("*.py")) if folder.is_dir() else []
-    failures = [f"{path.name}: {error}" for path in files if (error := _load_error(path))]
+    failures = [f"{path.name}: {error}" for path in files if (error := custom_file_error(path))]
     return ReadinessItem(
         "custom features", not failures, WARNING,
         "; ".join(failures) if failures else f"{len(files)} custom-feature file(s) load.",
         "Fix the files named (they run when features are generated), or move them aside." if failures else "")
 
 
-def _load_error(path: Path) -> str | None:
+def custom_file_error(path: Path) -> str | None:
+    """Why the custom-feature file ``path`` fails to load (its exception, one line), or None."""
     from mdm_core.features.producers import load_dataset_file
 
     try:
