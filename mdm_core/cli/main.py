@@ -183,14 +183,10 @@ def _log_to_configured_file(mode: str) -> None:
         return
     configure_logging(mode, settings=loaded.settings)
     if debug_enabled():
-        from mdm_core.config.model import converter, get_dotted
-        from mdm_core.secrets import mask_setting
+        from mdm_core.config import describe_sources
 
-        values = converter.unstructure(loaded.settings)
-        settings = {
-            key: f"{mask_setting(key, get_dotted(values, key)[1])!r} ({source})" for key, source in loaded.sources.items()
-        }
-        log.debug("settings loaded", home=str(loaded.settings.home), loader=loaded.loader, settings=settings)
+        log.debug("settings loaded", home=str(loaded.settings.home), loader=loaded.loader,
+                  settings=describe_sources(loaded))
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from mdm_core.config.aliases import ALIASES, alias_values
 from mdm_core.config.loader import CONFIG_FILE, LoadedConfig, read_yaml_mapping
 from mdm_core.config.model import build_settings, coerce, set_dotted, settings_model, unknown_keys
 from mdm_core.config.settings import Settings
@@ -18,7 +19,7 @@ from mdm_core.errors import ConfigError
 from mdm_core.flags import FLAG_NAMES, LEGACY_HOME_FLAGS, Flags, choose
 from mdm_core.yamlio import dump_yaml
 
-__all__ = ["Settings", "LoadedSettings", "load_settings", "resolve_home", "update_config_file"]
+__all__ = ["Settings", "LoadedSettings", "describe_sources", "load_settings", "resolve_home", "update_config_file"]
 
 
 def resolve_home() -> Path:
@@ -83,6 +84,9 @@ def _bootstrap_flags(home: Path, detect: Callable[[], list[str]]) -> Flags:
         raw = os.environ.get(f"MDM_FLAGS_{name.upper()}")
         if raw is not None:
             values[name] = raw
+    by_key = {f"flags.{name}": name for name in FLAG_NAMES}
+    for dotted, (raw, _source) in alias_values(os.environ, by_key)[0].items():
+        values[by_key[dotted]] = raw
     clean = {}
     for name, value in values.items():
         try:
@@ -136,15 +140,72 @@ def _load_settings(home: Path) -> LoadedSettings:
     flags = _bootstrap_flags(home, detect)
     choice = choose("config", "home", get_plugin_manager().implementations("config"), flags)
     loaded: LoadedConfig = choice.winner.factory(home)
+    model = settings_model()
+    aliased, alias_notes = alias_values(os.environ, model.leaves, _same_value(model))
+    for dotted, (raw, source) in aliased.items():
+        set_dotted(loaded.values, dotted, raw)
+        loaded.sources[dotted] = source
     explicit = {dotted.split(".", 1)[1] for dotted in loaded.sources if dotted.startswith("flags.")}
     for name, source in _legacy_home_defaults(explicit, detect).items():
         set_dotted(loaded.values, f"flags.{name}", False)
         loaded.sources[f"flags.{name}"] = source
-    model = settings_model()
     settings = build_settings(home, loaded.values, loaded.sources, model)
     unknown = tuple(dotted for dotted, _ in unknown_keys(loaded.values, model))
-    notes = tuple(getattr(loaded, "notes", ()))
-    return LoadedSettings(settings, loaded.sources, choice.plugin, loaded.files, unknown, notes)
+    # a loader may call an alias variable unknown (it does not read the table): the alias served
+    notes = tuple(n for n in getattr(loaded, "notes", ()) if n.split(" ", 1)[0] not in ALIASES)
+    result = LoadedSettings(settings, loaded.sources, choice.plugin, loaded.files, unknown,
+                            notes + tuple(alias_notes))
+    if settings.logging.debug_config:
+        print_settings(result)
+    return result
+
+
+def _same_value(model: Any) -> Callable[[str, str, str], bool]:
+    """Whether two variables' texts give key ``dotted`` the same value (``1`` and ``true``)."""
+    def same(dotted: str, a: str, b: str) -> bool:
+        typ = model.leaves[dotted].type
+        try:
+            return coerce(a, typ, from_text=True) == coerce(b, typ, from_text=True)
+        except (ValueError, TypeError):
+            return a.strip() == b.strip()
+
+    return same
+
+
+def describe_sources(loaded: LoadedSettings) -> dict[str, str]:
+    """Each key set by a file or variable -> ``'value' (source)``, masked."""
+    from mdm_core.config.model import converter, get_dotted
+    from mdm_core.secrets import mask, mask_setting
+
+    values = converter.unstructure(loaded.settings)
+    return {key: mask(f"{mask_setting(key, get_dotted(values, key)[1])!r} ({source})")
+            for key, source in loaded.sources.items()}
+
+
+#: ``MDM_*`` variables that are not settings (read elsewhere); not listed as setting nothing.
+_NOT_SETTINGS = ("MDM_HOME_DIR", "MDM_STRICT_PLUGINS", "MDM_DISABLE_PLUGINS")
+
+
+def print_settings(loaded: LoadedSettings) -> None:
+    """``logging.debug_config`` (``MDM_DEBUG_CONFIG``): the settings just loaded on stderr,
+    one key a line with its value and source (masked), then the ``MDM_*`` variables that
+    set no key."""
+    import sys
+
+    from mdm_core.config.model import leaves
+
+    out = sys.stderr
+    described = describe_sources(loaded)
+    print(f"MDM config: home {loaded.settings.home}, loader '{loaded.loader}', files: "
+          f"{', '.join(loaded.files) or 'none'}", file=out)
+    for key, text in described.items():
+        print(f"MDM config: {key} = {text}", file=out)
+    print(f"MDM config: {len(leaves()) - len(described)} other keys at their defaults", file=out)
+    used = {leaf.env_var for leaf in leaves().values()} | set(ALIASES) | {
+        s.split(" ", 2)[1] for s in loaded.sources.values() if s.startswith("env ")}
+    stray = sorted(n for n in os.environ if n.startswith("MDM_") and n not in used and n not in _NOT_SETTINGS)
+    if stray:
+        print(f"MDM config: MDM_* variables that set no key: {', '.join(stray)}", file=out)
 
 
 def update_config_file(home: Path, dotted: str, value: Any) -> Path:
