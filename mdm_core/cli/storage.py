@@ -59,3 +59,12 @@ def test(backend_name: str | None, fmt: str) -> None:
     if failed:
         click.echo(f"Error: backend '{name}' failed {len(failed)} of {len(results)} checks.", err=True)
         sys.exit(1)
+
+
+def _add_compare() -> None:
+    from mdm_core.cli.storage_compare import compare
+
+    storage.add_command(compare)
+
+
+_add_compare()

@@ -1,0 +1,410 @@
+"""Legacy vs new storage, side by side: ``mdm storage compare`` and
+``StorageComparisonTester("sqlite").run_all_tests()``.
+
+For one engine, the same generated dataset (:func:`mdm_core.testing.generated.generated_table`)
+is stored twice in a temporary home: written the way MDM 1.x wrote it (pandas ``to_sql``,
+by :mod:`mdm_plugin_legacy.write_1x`) and read through the *legacy* implementation the
+storage hook resolves to with ``use_new_storage`` off; and written and read through the
+*new* implementation (``use_new_storage`` on). Then each test asks both the same question
+and compares the answers: row counts, column names and types, the full content (content
+checksums), filters (equality, range, IS NULL), projection and limit. Every operation is
+timed on each side.
+
+Answers are compared after a normalisation that removes what the 1.x format cannot
+represent, and each test lists in ``notes`` what it normalised (that is what legacy and new
+actually differ in): integers as int64, floats as float64 with NaN as NULL (pandas stored
+NaN as NULL), datetimes as microsecond timestamps (1.x SQLite kept them as text). Anything
+else that differs fails the test, naming the column and the first differing values.
+
+PostgreSQL is compared only when ``database.postgresql`` is configured: the legacy side is a
+database ``mdm_<name>`` created for the run, the new side a schema; both are dropped at the end.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mdm_core.checksum import checksum_batches
+from mdm_core.errors import MDMError, StorageError
+from mdm_core.logging import get_logger
+from mdm_core.storage import StoreRef
+from mdm_core.testing.generated import DATETIME_COLUMNS, LABELS, generated_table
+
+log = get_logger(__name__)
+
+SIDES = ("legacy", "new")
+TABLE = "data"
+
+#: The filters every comparison runs: name -> ``where`` of :meth:`Store.read_table`.
+FILTERS: dict[str, tuple[tuple[str, str, Any], ...]] = {
+    "filter equality (unicode text)": (("label", "=", LABELS[2]),),
+    "filter range (float)": (("score", ">=", -0.5), ("score", "<", 0.5)),
+    "filter range (integer)": (("count", ">", 500_000),),
+    "filter IS NULL (text)": (("label", "is null", None),),
+    "filter IS NULL (datetime)": (("event time", "is null", None),),
+    "filter IS NOT NULL (float with NaN)": (("value", "is not null", None),),
+}
+
+
+@attrs.frozen
+class ComparisonTest:
+    """One question asked of both sides: ``passed``, ``error`` (one sentence, None when
+    passed), ``notes`` (what was normalised before comparing: the sides' real
+    differences), ``seconds`` per side (``{"legacy": s, "new": s}``)."""
+
+    name: str
+    passed: bool
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+    seconds: dict[str, float] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class ComparisonResult:
+    """All tests of one backend. ``success_rate`` is the fraction passed, 0.0 to 1.0."""
+
+    backend: str
+    rows: int
+    tests: tuple[ComparisonTest, ...]
+
+    @property
+    def passed(self) -> int:
+        return sum(t.passed for t in self.tests)
+
+    @property
+    def failed(self) -> list[ComparisonTest]:
+        return [t for t in self.tests if not t.passed]
+
+    @property
+    def success_rate(self) -> float:
+        return self.passed / len(self.tests) if self.tests else 0.0
+
+    def test(self, name: str) -> ComparisonTest:
+        return next(t for t in self.tests if t.name == name)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"backend": self.backend, "rows": self.rows, "success_rate": self.success_rate,
+                "passed": self.passed, "total": len(self.tests),
+                "tests": [attrs.asdict(t) | {"notes": list(t.notes)} for t in self.tests]}
+
+
+class StorageComparisonTester:
+    """Compare the legacy and new implementations of ``backend`` on ``rows`` generated rows.
+
+    :meth:`run_all_tests` does everything in a temporary home and removes it. The steps
+    are public for callers that look in between: :meth:`setup` writes both stores (paths
+    in :attr:`paths` for file engines), :meth:`compare` runs the tests, :meth:`close`
+    removes everything. ``settings`` (default: the user's) supply only the PostgreSQL
+    connection; nothing is read from or written to the user's home.
+    """
+
+    def __init__(self, backend: str = "sqlite", *, rows: int = 2_000, seed: int = 13, settings: Any = None) -> None:
+        self.backend = backend
+        self.rows = rows
+        self.source = generated_table(rows, seed)
+        self._user_settings = settings
+        self.name = f"compare_{backend}_{uuid.uuid4().hex[:8]}"
+        self.folder: Path | None = None
+        self.paths: dict[str, Path] = {}
+        self.write_seconds: dict[str, float] = {}
+        self.stores: dict[str, Any] = {}
+        self._settings: Any = None
+        self._backends: dict[str, Any] = {}
+        self._ref: StoreRef | None = None
+        self._pg_conninfo: str | None = None
+
+    # -- life cycle ------------------------------------------------------------------------
+    def run_all_tests(self) -> ComparisonResult:
+        """Set up, compare, clean up (whatever happens); a setup that fails is one failed test."""
+        try:
+            try:
+                self.setup()
+            except MDMError as exc:
+                return ComparisonResult(self.backend, self.rows, (ComparisonTest("write", False, str(exc)),))
+            return self.compare()
+        finally:
+            self.close()
+
+    def setup(self) -> None:
+        """Write the generated data to both sides (timed) in a new temporary home."""
+        from mdm_core.config import load_settings
+        from mdm_core.config.settings import PathsSettings
+
+        user = self._user_settings or load_settings().settings
+        self.folder = Path(tempfile.mkdtemp(prefix="mdm-storage-compare-"))
+        home = self.folder / "home"
+        home.mkdir()
+        self._settings = attrs.evolve(user, home=home, paths=PathsSettings())
+        self._backends = {side: _implementation(self.backend, self._settings, side == "new") for side in SIDES}
+        self._write_legacy(home)
+        self._write_new()
+
+    def close(self) -> None:
+        """Close the stores, drop what was created on a server, remove the temporary home."""
+        for store in self.stores.values():
+            _quietly(store.close)
+        self.stores.clear()
+        new = self._backends.get("new")
+        if new is not None and self._ref is not None and self.backend == "postgresql":
+            _quietly(lambda: new.drop_store(self._ref))
+        if self._pg_conninfo is not None:
+            from mdm_plugin_legacy.write_1x import drop_1x_postgres_database
+
+            _quietly(lambda: drop_1x_postgres_database(self._pg_conninfo, self.name))
+        for backend in self._backends.values():
+            close = getattr(backend, "close", None)
+            if callable(close):
+                _quietly(close)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    # -- the two writes --------------------------------------------------------------------
+    def _write_legacy(self, home: Path) -> None:
+        try:
+            from mdm_plugin_legacy.write_1x import write_1x_dataset
+        except ImportError:
+            raise StorageError("Comparing with the legacy generation needs mdm-plugin-legacy: install it.") from None
+        conninfo = None
+        if self.backend == "postgresql":
+            conninfo = self._pg_conninfo = _postgres_conninfo(self._settings)
+        started = time.perf_counter()
+        write_1x_dataset(home, self.name, self.backend, {TABLE: self.source},
+                         datetime_columns=DATETIME_COLUMNS, postgres_conninfo=conninfo,
+                         batch_size=self._settings.performance.batch_size)
+        self.write_seconds["legacy"] = time.perf_counter() - started
+        ref = StoreRef(self.name, home / "datasets" / self.name)
+        legacy = self._backends["legacy"].at({"layout": "1.x", "dataset": self.name})
+        self.stores["legacy"] = legacy.open_store(ref, read_only=True)
+        self.paths["legacy"] = ref.folder / f"{self.name}.{self.backend}"
+
+    def _write_new(self) -> None:
+        new = self._backends["new"]
+        self._ref = StoreRef(self.name, self.folder / "new" / self.name)
+        self._ref.folder.mkdir(parents=True)
+        started = time.perf_counter()
+        store = new.create_store(self._ref)
+        store.write_table(TABLE, self.source.schema, self.source.to_batches(max_chunksize=5_000))
+        self.write_seconds["new"] = time.perf_counter() - started
+        self.stores["new"] = store
+        files = [p for p in self._ref.folder.iterdir() if p.is_file()]
+        if files:
+            self.paths["new"] = files[0]
+
+    # -- the tests -------------------------------------------------------------------------
+    def compare(self) -> ComparisonResult:
+        """Run every test on the stores :meth:`setup` wrote."""
+        tests = [ComparisonTest("write", True, seconds=dict(self.write_seconds))]
+        tests.append(self._run("row count", lambda s: s.row_count(TABLE), _same_count))
+        tests.append(self._run("columns and types", lambda s: s.table_schema(TABLE), self._same_schema))
+        tests.append(self._run("full content (checksum)", _read, self._same_content))
+        tests.append(self._run("store checksum", lambda s: (s.checksum(TABLE), _read(s)), _own_checksum))
+        for name, where in FILTERS.items():
+            tests.append(self._run(name, lambda s, w=where: _read(s, where=w),
+                                   lambda a, n, w=where: self._same_content(a, n, where=w)))
+        tests.append(self._run("projection", lambda s: _read(s, columns=["label", "id"]), self._same_content))
+        tests.append(self._run("projection with limit", lambda s: _read(s, columns=["id", "label"], limit=100),
+                               self._limited))
+        return ComparisonResult(self.backend, self.rows, tuple(tests))
+
+    def _run(self, name: str, ask: Callable[[Any], Any],
+             check: Callable[[dict[str, Any], list[str]], str | None]) -> ComparisonTest:
+        """Ask both sides (timed); ``check`` returns the problem (None: same) and adds notes."""
+        answers: dict[str, Any] = {}
+        seconds: dict[str, float] = {}
+        for side in SIDES:
+            started = time.perf_counter()
+            try:
+                answers[side] = ask(self.stores[side])
+            except MDMError as exc:
+                return ComparisonTest(name, False, f"the {side} implementation failed: {exc}", seconds=seconds)
+            finally:
+                seconds[side] = time.perf_counter() - started
+        notes: list[str] = []
+        problem = check(answers, notes)
+        if problem:
+            return ComparisonTest(name, False, problem, tuple(notes), seconds)
+        return ComparisonTest(name, True, None, tuple(notes), seconds)
+
+    def _same_schema(self, answers: dict[str, pa.Schema], notes: list[str]) -> str | None:
+        legacy, new = answers["legacy"], answers["new"]
+        if legacy.names != new.names:
+            return f"the column names differ: legacy {legacy.names}, new {new.names}."
+        for field in new:
+            theirs = legacy.field(field.name).type
+            if theirs != field.type:
+                notes.append(f"'{field.name}': legacy {theirs}, new {field.type}")
+            if _kind(theirs, field.type) != _kind(field.type, field.type):
+                return (f"column '{field.name}' is {theirs} on legacy and {field.type} on new, "
+                        "which no normalisation makes equal.")
+        return None
+
+    def _same_content(self, answers: dict[str, pa.Table], notes: list[str],
+                      where: Sequence[tuple[str, str, Any]] = ()) -> str | None:
+        """Equal content after normalisation; with ``where``, the filter is applied again
+        to the normalised rows (a NaN the new side kept is NULL for the filter too)."""
+        target = answers["new"].schema
+        normal = {}
+        for side in SIDES:
+            side_notes: list[str] = []
+            table = _normalised(answers[side], target, side_notes)
+            if where:
+                kept = _refiltered(table, where)
+                if kept.num_rows != table.num_rows:
+                    side_notes.append(f"{table.num_rows - kept.num_rows} row(s) matched only because "
+                                      "of NaN, which the legacy format stores as NULL")
+                table = kept
+            notes.extend(f"{side}: {note}" for note in side_notes)
+            normal[side] = table
+        sums = {side: checksum_batches(normal[side].to_batches()) for side in SIDES}
+        if sums["legacy"] == sums["new"]:
+            return None
+        return _difference(normal["legacy"], normal["new"])
+
+    def _limited(self, answers: dict[str, pa.Table], notes: list[str]) -> str | None:
+        """Limited reads may return different rows: each must hold ``limit`` rows, the
+        projected columns in order, and only rows of the source (matched by id)."""
+        source = _normalised(self.source.select(["id", "label"]), answers["new"].schema, [])
+        expected = dict(zip(source["id"].to_pylist(), source["label"].to_pylist(), strict=True))
+        for side in SIDES:
+            table = _normalised(answers[side], answers["new"].schema, [])
+            if table.num_rows != 100 or table.column_names != ["id", "label"]:
+                return f"the {side} side returned {table.num_rows} rows of {table.column_names}, not 100 of ['id', 'label']."
+            wrong = [i for i, label in zip(table["id"].to_pylist(), table["label"].to_pylist(), strict=True)
+                     if expected.get(i, object()) != label]
+            if wrong:
+                return f"the {side} side returned rows that are not in the data (ids {wrong[:3]})."
+        return None
+
+
+# -- helpers -------------------------------------------------------------------------------
+def _implementation(name: str, settings: Any, new: bool) -> Any:
+    """The backend the storage hook resolves ``name`` to with ``use_new_storage`` = ``new``."""
+    from mdm_core.flags import Flags, choose
+    from mdm_core.plugins import get_plugin_manager
+
+    generation = "new" if new else "legacy"
+    choice = choose("storage", name, get_plugin_manager().implementations("storage"), Flags(use_new_storage=new))
+    if choice.winner.generation != generation:
+        raise StorageError(f"No {generation} implementation of the {name} backend is installed "
+                           f"(only {choice.plugin}); `mdm plugins list` shows what is.")
+    return choice.winner.factory(settings)
+
+
+def _postgres_conninfo(settings: Any) -> str:
+    """The configured server as a libpq conninfo (the new backend's own reading of the settings)."""
+    try:
+        from mdm_plugin_postgresql.connection import Target
+    except ImportError:
+        raise StorageError("Comparing PostgreSQL needs mdm-plugin-postgresql: install it.") from None
+    return Target.from_settings(settings.database.postgresql, timeout=5).conninfo
+
+
+def _read(store: Any, **kwargs: Any) -> pa.Table:
+    return store.read_table(TABLE, **kwargs).read_all()
+
+
+def _same_count(answers: dict[str, int], notes: list[str]) -> str | None:
+    if answers["legacy"] != answers["new"]:
+        return f"legacy counts {answers['legacy']} rows, new {answers['new']}."
+    return None
+
+
+def _own_checksum(answers: dict[str, tuple[str, pa.Table]], notes: list[str]) -> str | None:
+    """Each side's ``checksum`` must be the checksum of what that side reads."""
+    for side in SIDES:
+        stored, table = answers[side]
+        if stored != checksum_batches(table.to_batches()):
+            return f"the {side} store's checksum {stored} is not that of its own content."
+    return None
+
+
+def _kind(typ: pa.DataType, other: pa.DataType) -> str:
+    if pa.types.is_integer(typ):
+        return "integer"
+    if pa.types.is_floating(typ):
+        return "float"
+    if pa.types.is_timestamp(typ) or (pa.types.is_string(typ) and pa.types.is_timestamp(other)):
+        return "datetime"
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        return "text"
+    return str(typ)
+
+
+def _normalised(table: pa.Table, target: pa.Schema, notes: list[str]) -> pa.Table:
+    """``table`` with integers as int64, floats as float64 with NaN as NULL, timestamps (and
+    text where ``target`` has a timestamp) as ``timestamp[us]``; ``notes`` gets what changed."""
+    columns = []
+    for field in table.schema:
+        column = table[field.name]
+        wanted = target.field(field.name).type if field.name in target.names else field.type
+        if pa.types.is_integer(field.type):
+            column = pc.cast(column, pa.int64())
+        elif pa.types.is_floating(field.type):
+            column = pc.cast(column, pa.float64())
+            nans = pc.sum(pc.is_nan(column)).as_py() or 0
+            if nans:
+                notes.append(f"'{field.name}': {nans} NaN compared as NULL")
+            column = pc.if_else(pc.is_nan(column), pa.scalar(None, pa.float64()), column)
+        elif pa.types.is_string(field.type) and pa.types.is_timestamp(wanted):
+            column = pc.cast(column, pa.timestamp("us"))
+            notes.append(f"'{field.name}': text parsed as timestamps")
+        elif pa.types.is_timestamp(field.type):
+            column = pc.cast(column, pa.timestamp("us"))
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def _refiltered(table: pa.Table, where: Sequence[tuple[str, str, Any]]) -> pa.Table:
+    """The rows of ``table`` that satisfy ``where`` (SQL semantics: NULL never matches a comparison)."""
+    functions = {"=": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal,
+                 ">": pc.greater, ">=": pc.greater_equal}
+    mask = pa.array([True] * table.num_rows)
+    for column, op, value in where:
+        if op == "is null":
+            term = pc.is_null(table[column])
+        elif op == "is not null":
+            term = pc.is_valid(table[column])
+        else:
+            term = pc.fill_null(functions[op](table[column], value), False)
+        mask = pc.and_(mask, term)
+    return table.filter(mask)
+
+
+def _difference(legacy: pa.Table, new: pa.Table) -> str:
+    if legacy.num_rows != new.num_rows:
+        return f"legacy returns {legacy.num_rows} rows, new {new.num_rows}."
+    if legacy.column_names != new.column_names:
+        return f"legacy returns columns {legacy.column_names}, new {new.column_names}."
+    keys = [c for c in ("id",) if c in new.column_names] or new.column_names
+    legacy, new = (t.sort_by([(k, "ascending") for k in keys]) for t in (legacy, new))
+    for name in new.column_names:
+        theirs, ours = legacy[name].to_pylist(), new[name].to_pylist()
+        rows = [i for i, (a, b) in enumerate(zip(theirs, ours, strict=True)) if a != b]
+        if rows:
+            first = rows[0]
+            return (f"column '{name}' differs in {len(rows)} row(s), first at {keys[0]}="
+                    f"{new[keys[0]][first].as_py()!r}: legacy {theirs[first]!r}, new {ours[first]!r}.")
+    return "the contents differ (same rows after sorting, different multiplicities)."
+
+
+def _quietly(action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except Exception as exc:  # cleanup must go on; the reason is logged
+        log.warning("storage compare cleanup step failed", error=str(exc))
+
+
+def compare_backends(backends: Sequence[str], *, rows: int = 2_000) -> list[ComparisonResult]:
+    """``StorageComparisonTester(b, rows=rows).run_all_tests()`` for each backend in turn."""
+    return [StorageComparisonTester(name, rows=rows).run_all_tests() for name in backends]
