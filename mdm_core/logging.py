@@ -6,7 +6,11 @@
 - ``logging.file`` receives records at ``logging.level`` (or lower with ``-v``/``--debug``),
   as JSON lines (``logging.format: json``) or as console lines, with full timestamps. A
   relative path is resolved against the home's logs folder (``paths.logs_path``). Records
-  meant for the file only never reach the terminal.
+  meant for the file only never reach the terminal. The file is rotated as
+  :class:`logging.handlers.RotatingFileHandler` does: at ``logging.max_bytes`` it becomes
+  ``<file>.1`` (``.1`` becomes ``.2``, ...), keeping ``logging.backup_count`` old files.
+- ``feature_engineering.debug`` lets the loggers of feature discovery and generation
+  (:data:`FEATURE_LOGGERS`) emit debug records to every destination, whatever its level.
 - Every record, wherever it goes, passes through :func:`mdm_core.secrets.mask` first:
   no password reaches a log.
 - structlog itself is imported when a record at an enabled level is first emitted, so a
@@ -17,11 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import logging.handlers
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from mdm_core.secrets import MASK, is_secret_key, mask, mask_value
 
@@ -45,8 +50,11 @@ FILE_ONLY = "_file_only"
 if TYPE_CHECKING:
     import structlog
 
+#: Loggers (name prefixes) that ``feature_engineering.debug`` turns to debug level.
+FEATURE_LOGGERS = ("mdm_core.features", "mdm_plugin_features_")
+
 _lock = threading.Lock()
-_open_file: tuple[Path, IO[str]] | None = None
+_open_file: tuple[tuple[Path, int, int], _RotatingFile] | None = None
 
 
 def level_number(name: str | None) -> int | None:
@@ -67,7 +75,7 @@ class _Sink:
     """One destination: records at ``level`` or above, rendered by the processors that
     ``make_processors()`` returns (built at the first write)."""
 
-    def __init__(self, level: int, stream: IO[str] | None, make_processors: Callable[[], list[Any]]) -> None:
+    def __init__(self, level: int, stream: Any, make_processors: Callable[[], list[Any]]) -> None:
         self.level = level
         self.stream = stream  # None: whatever sys.stderr is at the time of writing
         self._make_processors = make_processors
@@ -100,8 +108,9 @@ class FanoutLogger:
         if self._name and "logger" not in event_dict:
             event_dict["logger"] = self._name
         file_only = bool(event_dict.pop(FILE_ONLY, False))
+        debug = any(str(self._name or "").startswith(p) for p in _LoggerFactory.debug_loggers)
         for sink in self._sinks:
-            if level >= sink.level and not (file_only and sink.stream is None):
+            if (level >= sink.level or debug) and not (file_only and sink.stream is None):
                 sink.write(method, event_dict)
 
     def __getattr__(self, method: str):
@@ -157,20 +166,39 @@ def _file_processors(fmt: str) -> list[Any]:
     return [stamp, structlog.dev.ConsoleRenderer(colors=False)]
 
 
-def _open_log_file(path: Path) -> IO[str] | None:
+class _RotatingFile(logging.handlers.RotatingFileHandler):
+    """The log file as a text stream (``write``/``flush``), rotated by the standard
+    handler's rules; a failed write raises OSError (the sink ignores it) instead of
+    printing logging's own error report."""
+
+    def write(self, text: str) -> None:
+        self.emit(logging.makeLogRecord({"msg": text.rstrip("\n")}))
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        raise OSError(f"cannot write the log file {self.baseFilename}")
+
+    @property
+    def closed(self) -> bool:
+        return self.stream is None or self.stream.closed
+
+
+def _open_log_file(path: Path, max_bytes: int, backup_count: int) -> _RotatingFile | None:
     global _open_file
+    key = (path, max_bytes, backup_count)
     with _lock:
-        if _open_file is not None and _open_file[0] == path and not _open_file[1].closed:
+        if _open_file is not None and _open_file[0] == key and not _open_file[1].closed:
             return _open_file[1]
         _close_log_file()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle = path.open("a", encoding="utf-8", buffering=1)
+            handle = _RotatingFile(path, maxBytes=max(0, max_bytes), backupCount=max(0, backup_count),
+                                   encoding="utf-8")
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             print(f"Warning: cannot write the log file {path} ({reason}); logging to it is off.", file=sys.stderr)
             return None
-        _open_file = (path, handle)
+        handle.setFormatter(logging.Formatter("%(message)s"))
+        _open_file = (key, handle)
         return handle
 
 
@@ -195,7 +223,11 @@ def configure_logging(mode: str = "quiet", level_name: str | None = None, *, set
     configured = level_number(level_name)
     file_path = log_file_path(settings) if settings is not None else None
     sinks: list[_Sink] = []
-    handle = _open_log_file(file_path) if file_path is not None else None
+    handle = None
+    if file_path is not None:
+        rotation = settings.logging
+        handle = _open_log_file(file_path, int(getattr(rotation, "max_bytes", 0)),
+                                int(getattr(rotation, "backup_count", 0)))
     if handle is None:
         file_path = None
         with _lock:
@@ -207,8 +239,10 @@ def configure_logging(mode: str = "quiet", level_name: str | None = None, *, set
         fmt = str(getattr(settings.logging, "format", "console") or "console").strip().lower()
         sinks.append(_Sink(file_level, handle, lambda: _file_processors(fmt)))
     sinks.insert(0, _Sink(terminal_level, None, _terminal_processors))
+    features = getattr(settings, "feature_engineering", None)
+    _LoggerFactory.debug_loggers = FEATURE_LOGGERS if getattr(features, "debug", False) else ()
     _LoggerFactory.sinks = sinks
-    _LoggerFactory.min_level = min(s.level for s in sinks)
+    _LoggerFactory.min_level = logging.DEBUG if _LoggerFactory.debug_loggers else min(s.level for s in sinks)
     _LoggerFactory.structlog_pending = True
     if "structlog" in sys.modules:  # already paid for (or captured by a test): apply now
         _configure_structlog()
@@ -248,6 +282,7 @@ class _LoggerFactory:
 
     sinks: list[_Sink] = []
     min_level: int | None = None  # None: configure_logging has not run
+    debug_loggers: tuple[str, ...] = ()  # name prefixes logging at debug whatever the sinks' levels
     structlog_pending = False  # configured, but not yet handed to structlog
 
     def __new__(cls, *args: Any) -> FanoutLogger:  # type: ignore[misc]
