@@ -96,10 +96,12 @@ def begin(datasets_dir: Path, name: str, kind: str, backend: str, **fields: Any)
 def pending(datasets_dir: Path) -> dict[str, list[Path]]:
     """Operation folders under ``.staging``, grouped by dataset name, oldest first."""
     root = staging_root(datasets_dir)
-    if not root.is_dir():
+    try:
+        entries = list(root.iterdir())
+    except (FileNotFoundError, NotADirectoryError):  # none, or the last operation just removed it
         return {}
     found: dict[str, list[Path]] = {}
-    for folder in sorted(root.iterdir(), key=_mtime):
+    for folder in sorted(entries, key=_mtime):
         if folder.is_dir() and folder.name.count(".") == 2:
             found.setdefault(folder.name.split(".", 1)[0], []).append(folder)
         else:

@@ -39,6 +39,7 @@ from mdm_core.storage import (
     quote_identifier,
 )
 from mdm_plugin_sqlite.codec import as_stored, decode_batch, encode_column, text_storage_type
+from mdm_plugin_sqlite.retry import is_locked, locked_error, retry_locked
 
 DB_FILE = "dataset.sqlite"
 #: Tables stored as a view of their base joined by rowid to a side table of the added
@@ -65,7 +66,11 @@ class SQLiteStore(BaseStore, TableStore):
     ``building`` is for a new database nobody else sees yet (:meth:`SQLiteBackend.create_store`):
     its rollback journal is kept in memory and nothing is synced, which roughly halves
     the cost of bulk writes; :meth:`SQLiteBackend.move_store` then switches the file to
-    the configured ``journal_mode`` and makes it durable. ROLLBACK still works."""
+    the configured ``journal_mode`` and makes it durable. ROLLBACK still works.
+
+    Opening, each statement outside a transaction and each ``BEGIN IMMEDIATE`` wait
+    ``busy_timeout`` for a lock, then are retried (:func:`mdm_plugin_sqlite.retry.retry_locked`):
+    "database is locked" reaches the user only as one sentence naming that setting."""
 
     reserved_names = RESERVED_TABLES | {EXTENSIONS_TABLE}
     reserved_prefixes = ("sqlite_", SIDE_PREFIX)
@@ -74,10 +79,22 @@ class SQLiteStore(BaseStore, TableStore):
         self.path = path
         self.label = path.name
         self.read_only = read_only
+        self._busy_timeout = int(settings.busy_timeout)
+        self._con = None
+        self._con = self._retry(lambda: self._connect(settings, read_only=read_only, building=building))
+
+    def _retry(self, step: Any) -> Any:
+        return retry_locked(step, path=self.path, busy_timeout_ms=self._busy_timeout)
+
+    def _connect(self, settings: Any, *, read_only: bool, building: bool) -> Any:
+        """A new connection with the PRAGMAs applied (closed again if they fail)."""
+        path = self.path
         uri = f"file:{path}?mode=ro" if read_only else str(path)
         try:
-            self._con = adbc_sqlite.connect(uri, autocommit=True)
+            con = adbc_sqlite.connect(uri, autocommit=True)
         except Exception as exc:
+            if is_locked(exc):
+                raise
             raise StorageError(f"Cannot open SQLite database {path}: {exc}") from exc
         if building:
             durability = ["PRAGMA journal_mode=MEMORY", "PRAGMA synchronous=OFF"]
@@ -92,21 +109,29 @@ class SQLiteStore(BaseStore, TableStore):
             f"PRAGMA temp_store={_word(settings.temp_store)}",
             f"PRAGMA mmap_size={int(settings.mmap_size)}",
         ]
-        with self._con.cursor() as cur:
-            for pragma in pragmas:
-                cur.execute(pragma)
-            if not read_only:
-                cur.execute(BOOK.create_sql())
-                cur.execute(
-                    f"CREATE TABLE IF NOT EXISTS {EXTENSIONS_TABLE} "
-                    "(table_name TEXT PRIMARY KEY, base TEXT NOT NULL, side TEXT NOT NULL)"
-                )
+        try:
+            with con.cursor() as cur:
+                for pragma in pragmas:
+                    cur.execute(pragma)
+                if not read_only:
+                    cur.execute(BOOK.create_sql())
+                    cur.execute(
+                        f"CREATE TABLE IF NOT EXISTS {EXTENSIONS_TABLE} "
+                        "(table_name TEXT PRIMARY KEY, base TEXT NOT NULL, side TEXT NOT NULL)"
+                    )
+        except BaseException:
+            con.close()
+            raise
+        return con
 
     # -- bookkeeping -------------------------------------------------------------------
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self._con.cursor() as cur:
-            cur.execute(sql, list(params) if params else None)
-            return cur.fetchall()
+        def run() -> list[tuple]:
+            with self._con.cursor() as cur:
+                cur.execute(sql, list(params) if params else None)
+                return cur.fetchall()
+
+        return self._retry(run)
 
     def list_tables(self) -> list[str]:
         rows = self._query(
@@ -254,12 +279,14 @@ class SQLiteStore(BaseStore, TableStore):
     def _transaction(self, what: str) -> Iterator[Any]:
         """A write transaction; driver errors become a StorageError naming ``what``."""
         with self._con.cursor() as cur:
-            cur.execute("BEGIN IMMEDIATE")
+            self._retry(lambda: cur.execute("BEGIN IMMEDIATE"))
             try:
                 yield cur
                 cur.execute("COMMIT")
             except BaseException as exc:
                 cur.execute("ROLLBACK")
+                if isinstance(exc, adbc_sqlite.Error) and is_locked(exc):
+                    raise locked_error(self.path, self._busy_timeout, self._busy_timeout / 1000) from None
                 if isinstance(exc, adbc_sqlite.Error):
                     raise StorageError(f"{what} in {self.path.name} failed: {exc}") from None
                 raise
@@ -348,8 +375,16 @@ class SQLiteStore(BaseStore, TableStore):
         sql = f"SELECT {sentinel} UNION ALL SELECT * FROM ({sql})"
         cur = self._con.cursor()
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(int(batch_size))})
-        cur.execute(sql, params.values or None)
-        source = cur.fetch_record_batch()
+
+        def start() -> Any:
+            cur.execute(sql, params.values or None)
+            return cur.fetch_record_batch()
+
+        try:
+            source = self._retry(start)
+        except BaseException:
+            cur.close()
+            raise
 
         def batches() -> Iterator[pa.RecordBatch]:
             first = True
@@ -366,10 +401,13 @@ class SQLiteStore(BaseStore, TableStore):
         return pa.RecordBatchReader.from_batches(schema, batches())
 
     def execute_sql(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        def run(cur: Any) -> pa.Table:
+            cur.execute(sql, [_bindable(p) for p in params] if params else None)
+            return cur.fetch_arrow_table() if cur.description else pa.table({})
+
         with self._con.cursor() as cur:
             try:
-                cur.execute(sql, [_bindable(p) for p in params] if params else None)
-                return cur.fetch_arrow_table() if cur.description else pa.table({})
+                return self._retry(lambda: run(cur))
             except Exception as exc:
                 if isinstance(exc, StorageError):
                     raise
