@@ -5,6 +5,8 @@ the real orchestrator: a completed, a failed and a rolled-back migration, each a
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -17,7 +19,6 @@ import pytest
 
 from mdm_core.migration.orchestrator import Reporter
 
-REPO = Path(__file__).resolve().parents[1]
 FIXTURE_DATASETS = ["penguins", "penguins_raw", "sample", "weather"]
 NASTY = "<b>&"
 
@@ -181,20 +182,43 @@ def _browser() -> str | None:
     return next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 
 
-@pytest.mark.skipif(_browser() is None, reason="no chromium, chromium-browser or google-chrome on PATH")
+#: Appended to a copy of the report (the report itself has no script): writes the page's
+#: layout width into the DOM, which ``--dump-dom`` then prints.
+_MEASURE = ("<script>window.addEventListener('load',()=>{const p=document.createElement('pre');"
+            "p.id='measured';p.textContent=JSON.stringify({scroll:document.documentElement.scrollWidth,"
+            "view:window.innerWidth,rows:document.querySelectorAll('tbody tr').length});"
+            "document.body.appendChild(p);});</script>")
+
+
+def _headless(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.skipif(_browser() is None and os.environ.get("CI") != "true",
+                    reason="no chromium, chromium-browser or google-chrome on PATH (CI installs Debian's chromium)")
 def test_report_renders_in_headless_chromium(legacy_home, tmp_path):
+    """The HTML report in a real browser at a laptop and a phone width: the page is never
+    wider than the window (nothing scrolls sideways), every table row is laid out, and a
+    screenshot of each width is drawn."""
     from mdm_core.migration import MigrationMonitor
     from mdm_core.migration.orchestrator import Migration
 
+    assert _browser() is not None, "CI=true needs a headless Chromium (see .ci/run)"
     assert Migration().run().exit_code == 0
     page = MigrationMonitor().generate_report().save(tmp_path / "report.html")
-    shots = {}
-    for label, size in (("laptop", "1280,900"), ("phone", "390,844")):
+    html = page.read_text(encoding="utf-8")
+    assert "<script" not in html
+    measured_page = tmp_path / "measured.html"
+    measured_page.write_text(html.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    rows = html.count("<tr>") - html.count("<thead><tr>")
+    for label, (width, height) in (("laptop", (1280, 900)), ("phone", (390, 844))):
         shot = tmp_path / f"{label}.png"
-        subprocess.run([_browser(), "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-                        f"--window-size={size}", page.as_uri()], capture_output=True, timeout=120, check=False)
+        _headless(f"--screenshot={shot}", f"--window-size={width},{height}", page.as_uri())
         assert shot.is_file() and shot.stat().st_size > 10_000, label
-        shots[label] = shot
-    target = REPO / "docs" / "images" / "migration-report.png"
-    target.parent.mkdir(exist_ok=True)
-    shutil.copyfile(shots["laptop"], target)
+        dom = _headless(f"--window-size={width},{height}", "--dump-dom", measured_page.as_uri()).stdout
+        found = re.search(r'<pre id="measured">(.*?)</pre>', dom)
+        assert found, f"{label}: the page did not load in the browser"
+        layout = json.loads(found.group(1).replace("&quot;", '"'))
+        assert layout["scroll"] <= layout["view"], f"{label}: the page scrolls sideways: {layout}"
+        assert layout["rows"] == rows

@@ -32,7 +32,9 @@ _converter = cattrs.Converter()
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The current UTC time, ISO 8601 with milliseconds (phases shorter than a second are
+    timed from these)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @attrs.define

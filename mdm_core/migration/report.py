@@ -14,7 +14,7 @@ forms render the same model.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +250,18 @@ def unit_cells(u: UnitRow) -> list[str]:
 
 
 def phase_cells(p: PhaseRow) -> list[str]:
-    return [p.phase, p.state, p.started or "", p.finished or "", seconds(p.seconds), seconds(p.unit_seconds)]
+    return [p.phase, p.state, moment(p.started), moment(p.finished), seconds(p.seconds), seconds(p.unit_seconds)]
+
+
+def moment(iso: str | None) -> str:
+    """A journal time for people: ``2026-11-30 23:07:22 UTC`` (the JSON form keeps ISO 8601)."""
+    if not iso:
+        return ""
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def readiness_cells(item: Any) -> list[str]:

@@ -3,7 +3,8 @@
 Contract: inline CSS only, no JavaScript, no fonts, images or anything else fetched (the
 only URL is the SVG namespace, an identifier); every user-controlled text (dataset and
 unit names, errors, notes, paths) goes through :func:`html.escape`. The layout is
-responsive: wide tables scroll sideways in their own box on a phone, the page does not.
+responsive: on a phone (600 px and narrower) each table row becomes a block of
+"label value" lines, so nothing scrolls sideways; wider screens get ordinary tables.
 The chart of where the time went is inline SVG: horizontal bars of seconds per phase and
 for the slowest units.
 """
@@ -18,6 +19,7 @@ from mdm_core.migration.report import (
     READINESS_COLUMNS,
     UNIT_COLUMNS,
     Report,
+    moment,
     phase_cells,
     readiness_cells,
     unit_cells,
@@ -45,7 +47,11 @@ td.err{min-width:16em}code{font-size:.95em}
 .score{font-size:2em;font-weight:600}
 svg{max-width:100%;height:auto;display:block}
 ul{padding-left:1.2em}li{overflow-wrap:anywhere}
-@media (max-width:600px){main{padding:8px}body{font-size:14px}.card{padding:10px}}
+@media (max-width:600px){main{padding:8px}body{font-size:14px}.card{padding:10px}
+table,tbody,tr,td{display:block;width:100%}thead{display:none}
+tr{padding:6px 0;border-bottom:1px solid #e6eaef}td,td.num{border:0;padding:1px 0;text-align:left;white-space:normal}
+td::before{content:attr(data-label);display:inline-block;min-width:8em;color:#5a6573;font-size:.85em}
+td.err{min-width:0;overflow-wrap:anywhere}td:empty{display:none}}
 """
 
 
@@ -69,8 +75,9 @@ def render_html(report: Report) -> str:
 
 
 def _meta(report: Report) -> str:
-    fields = [("plan", report.plan_id or "-"), ("started", report.started or "-"), ("updated", report.updated or "-"),
-              ("cleaned up", report.cleaned or "no"), ("generated", report.generated),
+    fields = [("plan", report.plan_id or "-"), ("started", moment(report.started) or "-"),
+              ("updated", moment(report.updated) or "-"), ("cleaned up", moment(report.cleaned) or "no"),
+              ("generated", moment(report.generated)),
               ("datasets", ", ".join(report.datasets) or "-")]
     items = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in fields)
     return f'<div class="card"><dl class="meta">{items}</dl></div>'
@@ -92,11 +99,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, state_column
     for row in rows:
         cells = []
         for i, text in enumerate(row):
+            label = f' data-label="{escape(header[i])}"'
             if i == state_column:
-                cells.append(f"<td>{_state(text)}</td>")
+                cells.append(f"<td{label}>{_state(text)}</td>")
             else:
                 cls = ' class="num"' if i in numeric else ' class="err"' if i == error_column and text else ""
-                cells.append(f"<td{cls}>{escape(text)}</td>")
+                cells.append(f"<td{cls}{label}>{escape(text)}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f'<div class="scroll card"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
@@ -124,16 +132,16 @@ def _chart(report: Report) -> str:
     bars = [(f"phase {p.phase}", p.seconds if p.seconds is not None else p.unit_seconds, "#3d6fb6")
             for p in report.phases if (p.seconds or p.unit_seconds)]
     slow = sorted((u for u in report.units if u.seconds), key=lambda u: u.seconds or 0, reverse=True)[:CHART_UNITS]
-    bars += [(u.unit, u.seconds or 0.0, "#7aa5d9") for u in slow]
+    bars += [(f"{u.phase}: {u.unit}", u.seconds or 0.0, "#7aa5d9") for u in slow]
     if not bars:
         return "<p>No time recorded yet.</p>"
-    label_w, bar_w, row_h = 220, 460, 24
+    label_w, bar_w, row_h = 260, 440, 24
     top = max(value for _, value, _ in bars) or 1.0
     rows = []
     for i, (label, value, colour) in enumerate(bars):
         y = i * row_h
         width = max(1.0, bar_w * value / top)
-        short = label if len(label) <= 30 else label[:29] + "…"
+        short = label if len(label) <= 36 else label[:35] + "…"
         rows.append(
             f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">{escape(short)}</text>'
             f'<rect x="{label_w}" y="{y + 4}" width="{width:.1f}" height="{row_h - 8}" fill="{colour}" rx="2">'

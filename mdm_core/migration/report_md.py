@@ -12,6 +12,7 @@ from mdm_core.migration.report import (
     READINESS_COLUMNS,
     UNIT_COLUMNS,
     Report,
+    moment,
     phase_cells,
     readiness_cells,
     unit_cells,
@@ -20,9 +21,9 @@ from mdm_core.migration.report import (
 
 def render_markdown(report: Report) -> str:
     lines = [f"# Migration report: {_inline(report.home)}", "",
-             f"- plan: `{report.plan_id or '-'}`", f"- started: {report.started or '-'}",
-             f"- updated: {report.updated or '-'}", f"- cleaned up: {report.cleaned or 'no'}",
-             f"- generated: {report.generated}", f"- datasets: {_inline(', '.join(report.datasets) or '-')}", ""]
+             f"- plan: `{report.plan_id or '-'}`", f"- started: {moment(report.started) or '-'}",
+             f"- updated: {moment(report.updated) or '-'}", f"- cleaned up: {moment(report.cleaned) or 'no'}",
+             f"- generated: {moment(report.generated)}", f"- datasets: {_inline(', '.join(report.datasets) or '-')}", ""]
     if report.readiness is not None:
         r = report.readiness
         lines += [f"## Readiness: {r.overall_score}/100, {r.status}", "",
