@@ -47,10 +47,12 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a table; wide cells wrap instead of being cut. Cells are plain text: a
-    ``[bold]`` or ``:smile:`` in a value is printed as is. (rich is imported here: JSON
-    output never loads it.)"""
+def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
+               whole: Sequence[str] = ()) -> None:
+    """Print a table; wide cells wrap instead of being cut, and the columns named in
+    ``whole`` (names, statuses) are never wrapped. Cells are plain text: a ``[bold]`` or
+    ``:smile:`` in a value is printed as is. (rich is imported here: JSON output never
+    loads it.)"""
     from rich.console import Console
     from rich.table import Table
 
@@ -63,7 +65,7 @@ def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequenc
 
     table = Table(title=title, show_lines=False, title_justify="left")
     for header in headers:
-        table.add_column(header, overflow="fold")
+        table.add_column(header, overflow="fold", no_wrap=header in whole)
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
     _Console(soft_wrap=False, markup=False, emoji=False, highlight=False).print(table)
