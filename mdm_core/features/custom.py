@@ -23,6 +23,10 @@ A :class:`CustomOperation` is the other kind of item the hook may return: a comp
 for the one dataset the hook was called for, taking the whole batch and returning
 ``{column: Series}`` without declaring inputs or outputs (MDM 1.x per-dataset operations
 arrive this way through ``mdm-plugin-legacy``). This module is cheap to import.
+
+:func:`register_feature` adds a custom feature for this process only (as MDM 1.x's
+``mdm.features.register_feature`` did): registration and ``mdm features regenerate`` run
+in this process then compute it for every dataset it applies to.
 """
 
 from __future__ import annotations
@@ -114,3 +118,44 @@ class CustomOperation:
 
     def __call__(self, frame: Any) -> dict[str, Any]:
         return self.func(frame)
+
+
+_REGISTERED: dict[str, CustomFeature | CustomOperation] = {}
+
+
+def register_feature(feature: Any) -> CustomFeature | CustomOperation:
+    """Register a custom feature for this process and return it.
+
+    ``feature`` is a :class:`CustomFeature` (from ``@custom_feature``), a
+    :class:`CustomOperation`, or a plain function ``func(df)`` (the MDM 1.x form): it becomes
+    an operation named after the function whose result (a Series, or ``{column: Series}``)
+    is its column(s). Registering a name again replaces the earlier one. Raises TypeError for
+    anything else."""
+    if isinstance(feature, CustomFeature | CustomOperation):
+        item, origin = feature, _origin(feature.func)
+    elif callable(feature) and hasattr(feature, "__name__"):
+        name = feature.__name__
+        func = feature
+
+        def columns(frame: Any) -> dict[str, Any]:
+            result = func(frame)
+            return result if isinstance(result, dict) else {name: result}
+
+        doc = (func.__doc__ or "").strip().splitlines()
+        item, origin = CustomOperation(name=name, func=columns, description=doc[0] if doc else ""), _origin(func)
+    else:
+        raise TypeError(f"register_feature takes a @custom_feature, a CustomOperation or a function, "
+                        f"not {type(feature).__name__}")
+    if not item.source:
+        item = attrs.evolve(item, source=f"register_feature({origin})")
+    _REGISTERED[item.name] = item
+    return item
+
+
+def registered_features() -> list[CustomFeature | CustomOperation]:
+    """The items of :func:`register_feature` in this process, in registration order."""
+    return list(_REGISTERED.values())
+
+
+def _origin(func: Any) -> str:
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}"

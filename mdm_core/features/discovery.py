@@ -3,9 +3,11 @@
 The engine name comes from ``--engine`` or, by default, from the flag
 ``use_new_features`` (``new`` when on, ``legacy`` when off); :func:`mdm_core.flags.choose`
 then picks the implementation of that name. Custom features come from every plugin's
-``mdm_custom_features`` hook and from ``<custom_features_dir>/<dataset>.py``; a per-dataset
+``mdm_custom_features`` hook, from :func:`~mdm_core.features.custom.register_feature` (this
+process) and from ``<custom_features_dir>/<dataset>.py``; a per-dataset
 file the host cannot run because it imports MDM 1.x's ``mdm`` package is left to plugins
 (``mdm-plugin-legacy``), and reported in one sentence when none served it.
+:func:`discover_custom_features` lists them all with their status.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import attrs
 
 from mdm_core.errors import PluginError
-from mdm_core.features.custom import CustomFeature, CustomOperation
+from mdm_core.features.custom import CustomFeature, CustomOperation, registered_features
 from mdm_core.features.producers import (
     CustomFeatureLoadError,
     MDM1FileError,
@@ -27,7 +29,7 @@ from mdm_core.features.producers import (
     load_dataset_file,
 )
 from mdm_core.flags import Choice, choose
-from mdm_core.logging import get_logger
+from mdm_core.logging import configure_logging, get_logger, is_configured
 
 log = get_logger(__name__)
 
@@ -119,6 +121,8 @@ def custom_producers(settings: Any, dataset: str) -> list[Producer]:
     found = plugin_custom_features(settings, dataset)
     producers = [from_custom_feature(f, f.source, "plugin") for _, f in found.features]
     producers += [from_custom_operation(op, op.source, "plugin") for _, op in found.operations]
+    producers += [_registered_producer(item) for item in registered_features()]
+    log.debug("custom features found", dataset=dataset, features=[f"{p.name} ({p.source})" for p in producers])
     path = dataset_file(settings.custom_features_dir, dataset)
     if path.is_file():
         try:
@@ -137,6 +141,75 @@ def custom_producers(settings: Any, dataset: str) -> list[Producer]:
                 raise
             log.warning("custom features file skipped", file=str(path), error=str(exc))
     return producers
+
+
+def _registered_producer(item: CustomFeature | CustomOperation) -> Producer:
+    if isinstance(item, CustomFeature):
+        return from_custom_feature(item, item.source, "registered")
+    return from_custom_operation(item, item.source, "registered")
+
+
+@attrs.frozen
+class DiscoveredFeature:
+    """One custom feature as :func:`discover_custom_features` found it. ``module`` is where
+    it comes from (the file's path, the plugin, or ``register_feature(<module.function>)``);
+    ``origin`` is ``file``, ``plugin`` or ``registered``; ``dataset`` the dataset a
+    per-dataset file belongs to; ``status`` is ``ok`` or ``failed`` (then ``error`` says why
+    and ``name`` is the file's dataset name)."""
+
+    name: str
+    module: str
+    origin: str
+    status: str = "ok"
+    dataset: str | None = None
+    input_columns: tuple[str, ...] | None = None
+    error: str | None = None
+
+
+def discover_custom_features(settings: Any = None) -> list[DiscoveredFeature]:
+    """Every custom feature this process would run: the plugins' (``mdm_custom_features``),
+    the registered ones (:func:`~mdm_core.features.custom.register_feature`), and those of
+    each ``<custom_features_dir>/<dataset>.py`` of the home, each file loaded (a file that
+    fails is one ``failed`` entry naming the error; an MDM 1.x file is listed with what
+    the plugin serving it offers). ``settings`` defaults to the home's; logging, if not set
+    up yet, is set up from them (``feature_engineering.debug`` logs what is found)."""
+    if settings is None:
+        from mdm_core.config import load_settings
+
+        settings = load_settings().settings
+    if not is_configured():  # a script's first MDM call: quiet, as MDMClient sets it up
+        configure_logging("quiet", settings=settings)
+    found: list[DiscoveredFeature] = []
+    listed = plugin_custom_features(settings)
+    for plugin, item in [*listed.features, *listed.operations]:
+        found.append(_discovered(item.name, item.source or plugin, "plugin", item))
+    for item in registered_features():
+        found.append(_discovered(item.name, item.source, "registered", item))
+    folder = settings.custom_features_dir
+    files = sorted(p for p in folder.glob("*.py") if p.name != "__init__.py") if folder.is_dir() else []
+    for path in files:
+        dataset = path.stem
+        try:
+            producers = load_dataset_file(path, dataset)
+        except CustomFeatureLoadError as exc:
+            served = plugin_custom_features(settings, dataset)
+            items = [i for _, i in [*served.features, *served.operations]
+                     if i.source == str(path) or i.source.startswith(f"{path}:")]
+            if items:
+                found += [_discovered(i.name, i.source, "file", i, dataset) for i in items]
+                continue
+            error = _mdm1_sentence(path) if isinstance(exc, MDM1FileError) else str(exc)
+            found.append(DiscoveredFeature(dataset, str(path), "file", "failed", dataset, error=error))
+            continue
+        found += [DiscoveredFeature(p.name, p.source, "file", "ok", dataset, p.input_columns) for p in producers]
+    log.debug("custom features discovered", folder=str(folder),
+              features=[f"{f.name} ({f.module}): {f.status}" for f in found])
+    return found
+
+
+def _discovered(name: str, module: str, origin: str, item: Any, dataset: str | None = None) -> DiscoveredFeature:
+    inputs = item.input_columns if isinstance(item, CustomFeature) else None
+    return DiscoveredFeature(name, module, origin, "ok", dataset, inputs)
 
 
 LEGACY_PLUGIN = "mdm-plugin-legacy"
