@@ -18,15 +18,10 @@ def config() -> None:
 def show(sources: bool, fmt: str) -> None:
     """Show every setting with its current value."""
     from mdm_core.config import load_settings
-    from mdm_core.config.model import converter, get_dotted, settings_model
     from mdm_core.secrets import mask
 
     loaded = load_settings()
-    values = converter.unstructure(loaded.settings)
-    rows = []
-    for dotted, leaf in settings_model().leaves.items():
-        _, value = get_dotted(values, dotted)
-        rows.append((dotted, leaf.shown(value), mask(loaded.sources.get(dotted, "default"))))
+    rows = settings_rows(loaded)
     for line in unknown_key_lines(loaded):
         click.echo(f"Warning: {line}", err=True)
     for note in loaded.notes:
@@ -63,6 +58,19 @@ def validate() -> None:
         click.echo(f"Warning: {mask(note)}", err=True)
     where = ", ".join(loaded.files) or "no config file (defaults)"
     click.echo(f"Configuration is valid ({where}).")
+
+
+def settings_rows(loaded) -> list[tuple[str, object, str]]:
+    """(key, value as it may be shown, source) of every setting: secrets masked."""
+    from mdm_core.config.model import converter, get_dotted, settings_model
+    from mdm_core.secrets import mask
+
+    values = converter.unstructure(loaded.settings)
+    rows = []
+    for dotted, leaf in settings_model().leaves.items():
+        _, value = get_dotted(values, dotted)
+        rows.append((dotted, leaf.shown(value), mask(loaded.sources.get(dotted, "default"))))
+    return rows
 
 
 def unknown_key_lines(loaded) -> list[str]:
