@@ -15,8 +15,11 @@ PHASE_FLAGS = {
 #: ``import mdm_core.migration`` stays light.
 _API = ("ConfigMigrator", "StorageMigrator", "DataValidator", "RollbackManager", "DatasetDiscovery",
         "MigrationCleanup", "MigrationResult", "ValidationReport")
-#: The same, from the report and readiness modules.
-_MODULES = {**dict.fromkeys(_API, "api"), "MigrationMonitor": "report", "MigrationTestSuite": "readiness"}
+#: The same, from the report and readiness modules, and the legacy-vs-new tools of
+#: :mod:`mdm_core.testing` (full module names).
+_MODULES = {**dict.fromkeys(_API, "api"), "MigrationMonitor": "report", "MigrationTestSuite": "readiness",
+            "StorageComparisonTester": "mdm_core.testing.storage_comparison",
+            "IntegrationTestFramework": "mdm_core.testing.selftest"}
 
 __all__ = ["PHASES", "PHASE_FLAGS", *_MODULES]
 
@@ -25,5 +28,6 @@ def __getattr__(name: str):
     if name in _MODULES:
         import importlib
 
-        return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+        module = _MODULES[name]
+        return getattr(importlib.import_module(module if "." in module else f"{__name__}.{module}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
