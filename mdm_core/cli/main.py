@@ -35,6 +35,7 @@ BUILTIN_GROUPS = {
     "info": "mdm_core.cli.info:info",
     "batch": "mdm_core.cli.batch:batch",
     "timeseries": "mdm_core.cli.timeseries:timeseries",
+    "selftest": "mdm_core.cli.selftest:selftest",
     "backup": "mdm_core.cli.backup:backup",
     "restore": "mdm_core.cli.backup:restore",
 }
