@@ -38,6 +38,8 @@ BUILTIN_GROUPS = {
     "selftest": "mdm_core.cli.selftest:selftest",
     "backup": "mdm_core.cli.backup:backup",
     "restore": "mdm_core.cli.backup:restore",
+    "doctor": "mdm_core.cli.doctor:doctor",
+    "diagnose": "mdm_core.cli.doctor:diagnose",
 }
 
 
