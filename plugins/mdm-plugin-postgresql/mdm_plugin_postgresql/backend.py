@@ -37,7 +37,7 @@ from mdm_storagekit import (
     schema_without,
     where_sql,
 )
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mdm_core.checksum import checksum_batches
 from mdm_core.errors import StorageError
@@ -353,7 +353,9 @@ class PostgreSQLBackend(BackendBase):
     # -- connections -------------------------------------------------------------------
     @property
     def pool(self) -> ConnectionPool:
-        """The psycopg pool: ``pool_size`` connections kept, up to ``max_overflow`` more."""
+        """The psycopg pool: ``pool_size`` connections kept, up to ``max_overflow`` more; a
+        caller waits at most ``pool_timeout`` seconds for a free one (then :meth:`exhausted`)
+        and connections older than ``pool_recycle`` seconds are replaced."""
         if self._pool is None:
             # One direct connection first: an unreachable server fails now with libpq's
             # reason instead of the pool retrying until its timeout.
@@ -369,6 +371,8 @@ class PostgreSQLBackend(BackendBase):
                 kwargs={"autocommit": True},
                 open=False,
                 name="mdm-postgresql",
+                timeout=float(self.settings.pool_timeout),
+                max_lifetime=max(float(self.settings.pool_recycle), 1.0),
             )
             try:
                 pool.open(wait=True, timeout=float(self.target_timeout))
@@ -384,12 +388,27 @@ class PostgreSQLBackend(BackendBase):
         return float(psycopg.conninfo.conninfo_to_dict(self.target.conninfo).get("connect_timeout") or 30)
 
     def unavailable(self, exc: BaseException) -> StorageError:
+        """The sentence for a server MDM cannot reach: where, why (libpq's reason, password
+        masked) and the settings to check; libpq gives up after ``connect_timeout``
+        (``database.connection_timeout``)."""
         where = self.target.public()
         recorded = " (where the dataset was registered)" if self.target.recorded else ""
+        reason = " ".join(self.target.mask(str(exc)).split()).rstrip(".")
         return StorageError(
             f"Cannot connect to PostgreSQL at {where.get('host', 'localhost')}:{where.get('port', 5432)} "
-            f"database {where.get('dbname', '?')} as {where.get('user', 'the default user')}{recorded}: "
-            f"{self.target.mask(str(exc)).strip()}"
+            f"database {where.get('dbname', '?')} as {where.get('user', 'the default user')}{recorded} "
+            f"({reason}); start the server or fix database.postgresql.host/port/dsn, and raise "
+            f"database.connection_timeout (now {self.target_timeout:g} s) for a slow network."
+        )
+
+    def exhausted(self) -> StorageError:
+        """The sentence for a pool with no free connection within ``pool_timeout``."""
+        settings = self.settings
+        limit = max(int(settings.pool_size), 1) + max(int(settings.max_overflow), 0)
+        return StorageError(
+            f"All {limit} PostgreSQL connections of MDM's pool stayed busy for "
+            f"{float(settings.pool_timeout):g} s; close unused clients or raise database.postgresql.pool_size "
+            f"(now {settings.pool_size}), max_overflow (now {settings.max_overflow}) or pool_timeout."
         )
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -398,6 +417,8 @@ class PostgreSQLBackend(BackendBase):
             with self.pool.connection() as conn:
                 cur = conn.execute(sql, list(params))
                 return cur.fetchall() if cur.description else []
+        except PoolTimeout:
+            raise self.exhausted() from None
         except psycopg.Error as exc:
             raise StorageError(f"PostgreSQL query failed: {self.target.mask(str(exc)).strip()}") from None
 
@@ -407,6 +428,8 @@ class PostgreSQLBackend(BackendBase):
             with self.pool.connection() as conn, conn.transaction():
                 for sql, params in statements:
                     conn.execute(sql, list(params))
+        except PoolTimeout:
+            raise self.exhausted() from None
         except psycopg.Error as exc:
             raise StorageError(f"{what} failed: {self.target.mask(str(exc)).strip()}") from None
 
