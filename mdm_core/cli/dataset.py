@@ -222,3 +222,7 @@ dataset.add_command(query)
 from mdm_core.cli.dataset_split import split  # noqa: E402
 
 dataset.add_command(split)
+
+from mdm_core.cli.dataset_repair import repair  # noqa: E402
+
+dataset.add_command(repair)

@@ -29,7 +29,7 @@ class Check:
     group: str
     name: str
     status: Status
-    detail: str
+    detail: str = attrs.field(converter=lambda text: " ".join(str(text).split()))
     fix: str = ""
 
     def as_dict(self) -> dict[str, str]:
