@@ -1,4 +1,4 @@
-"""``mdm config``: show, validate, path."""
+"""``mdm config``: show, validate, path, reference, tune."""
 
 from __future__ import annotations
 
@@ -99,3 +99,16 @@ def path() -> None:
     from mdm_core.config.loader import CONFIG_FILE
 
     click.echo(str(resolve_home() / CONFIG_FILE))
+
+
+@config.command()
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True,
+              help="Markdown tables (as in docs/configuration.md) or JSON for scripts.")
+def reference(fmt: str) -> None:
+    """Print every config key with its type, default, variable, aliases and meaning."""
+    from mdm_core.config.reference import render_json, render_markdown
+
+    if fmt == "json":
+        emit_json(render_json())
+    else:
+        click.echo(render_markdown(), nl=False)
