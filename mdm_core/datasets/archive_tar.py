@@ -131,12 +131,20 @@ class TarReader:
     """The members of a tar archive, read in place. Use as a context manager."""
 
     def __init__(self, path: Path) -> None:
-        """tarfile.TarError or OSError when ``path`` is not a readable tar archive."""
+        """tarfile.TarError or OSError when ``path`` is not a readable tar archive (one
+        cut short lists the members before the cut)."""
         import pyarrow as pa
 
         self.path = path
+        self._members: dict[str, tuple[int, int]] = {}
         with tarfile.open(path, "r:") as tar:
-            self._members = {m.name: (m.offset_data, m.size) for m in tar.getmembers() if m.isfile()}
+            try:
+                for member in tar:
+                    if member.isfile():
+                        self._members[member.name] = (member.offset_data, member.size)
+            except tarfile.ReadError:  # cut short after its first members: those are listed
+                if not self._members:
+                    raise
         self._map = pa.memory_map(str(path))
         self._bytes = self._map.read_buffer()  # the whole file, mapped, not copied
         self._file_size = self._bytes.size
