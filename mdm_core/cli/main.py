@@ -35,6 +35,8 @@ BUILTIN_GROUPS = {
     "info": "mdm_core.cli.info:info",
     "batch": "mdm_core.cli.batch:batch",
     "timeseries": "mdm_core.cli.timeseries:timeseries",
+    "benchmark": "mdm_core.cli.benchmark:benchmark",
+    "stats": "mdm_core.cli.stats:stats",
     "selftest": "mdm_core.cli.selftest:selftest",
     "backup": "mdm_core.cli.backup:backup",
     "restore": "mdm_core.cli.backup:restore",

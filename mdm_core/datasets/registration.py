@@ -47,6 +47,7 @@ from mdm_core.datasets.models import (
 from mdm_core.errors import DatasetError, StorageError
 from mdm_core.features.runner import generate_features
 from mdm_core.logging import get_logger
+from mdm_core.performance.history import dataset_outcome, recorded, registration_target
 from mdm_core.progress import RowProgress, row_progress
 from mdm_core.sources import SourceReader, reader_for
 from mdm_core.storage import Store
@@ -102,6 +103,7 @@ class _MainDetection:
             self.tap.start(self.kinds, self.id_columns)
 
 
+@recorded("register", registration_target, dataset_outcome)
 def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     """Register ``request`` and return the stored metadata; DatasetError on bad input.
 

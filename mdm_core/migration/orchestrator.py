@@ -55,6 +55,7 @@ from mdm_core.migration.step import (
     Unit,
     UnitResult,
 )
+from mdm_core.performance.history import migration_outcome, migration_target, recorded
 
 log = get_logger(__name__)
 
@@ -174,6 +175,7 @@ class Migration:
         return load_journal_or_fail(self.home)
 
     # -- running -----------------------------------------------------------------------------
+    @recorded("migration", migration_target, migration_outcome)
     def run(self, up_to: str | None = None, *, restart: bool = False, reporter: Reporter | None = None) -> RunReport:
         """Apply every phase up to ``up_to``; see the module doc."""
         reporter = reporter or Reporter()

@@ -175,7 +175,6 @@ def _any_of(names: Iterable[str]) -> str:
 
 #: The dotted tail of a 1.x module other than those with a rule of their own.
 _OTHER_MODULE = r"(?:\.(?!migration\b|adapters\b)\w+)*"
-_NOT_YET = "not yet available: planned with the operational commands (doctor, diagnose, stats)"
 _REGISTER, _LIST, _INFO, _SEARCH = "dataset register", "dataset list", "dataset info", "dataset search"
 _STATS, _EXPORT, _REMOVE = "dataset stats", "dataset export", "(dataset|batch) remove"
 _BEXPORT, _BSTATS = "batch export", "batch stats"
@@ -218,7 +217,11 @@ RULES: tuple[Rule, ...] = (
           command=""),
     _report("", "--config", "set MDM_HOME_DIR=DIR instead: MDM reads DIR/mdm.yaml"),
     _report("", "--no-color", "set NO_COLOR=1 instead (piped output has no colour anyway)"),
-    _rule("mdm stats", r"^\s+stats(?=\s|$)", None, f"`mdm stats` (monitoring): {_NOT_YET}", command="stats"),
+    # -- mdm stats: --system, --operations, show and summary are as in 1.x
+    _rule("mdm stats", r"^\s+stats\s+(?:dataset|logs|cleanup|dashboard)(?=\s|$)", None,
+          "1.x `mdm stats dataset/logs/cleanup/dashboard` have no counterpart: use `mdm stats show -d NAME` or "
+          "`mdm stats summary` (the history trims itself; logs are in <home>/logs/)", command="stats"),
+    _report("stats", "--performance", "use `mdm benchmark` (rows/s per backend and operation)"),
     # -- mdm dataset register
     _rename(_REGISTER, "-t", "--target"),
     _rename(_REGISTER, "-d", "--description"),
