@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import sys
 from collections import deque
 from importlib import metadata
@@ -31,23 +32,51 @@ LOG_TAIL_BYTES = 256 * 1024
 
 def diagnose_text(home: Path | None = None, *, comprehensive: bool = False) -> str:
     """The bundle as JSON text, masked (see the module doc)."""
+    from mdm_core.config import resolve_home
     from mdm_core.secrets import mask, mask_value
 
-    remember_environment_secrets()
+    home = home or resolve_home()
+    remember_secrets(home)
     bundle = build_bundle(home, comprehensive=comprehensive)
     return mask(json.dumps(mask_value(bundle), indent=2, default=str, ensure_ascii=False))
 
 
-def remember_environment_secrets() -> None:
-    """Have :func:`mdm_core.secrets.mask` hide every password the environment holds: the
-    values of variables whose name says password/secret/token, and the password of any
-    connection string in a variable."""
-    from mdm_core.secrets import dsn_password, is_secret_key, remember
+def remember_secrets(home: Path) -> None:
+    """Have :func:`mdm_core.secrets.mask` hide every password it can find: values of
+    environment variables named like a password, secret or token, values of secret keys
+    anywhere in ``mdm.yaml`` (also those the environment overrides), and the password of
+    any connection string in either."""
+    from mdm_core.config.loader import CONFIG_FILE, read_yaml_mapping
+    from mdm_core.errors import MDMError
+    from mdm_core.secrets import dsn_password, remember
 
     for name, value in os.environ.items():
-        if is_secret_key(name.replace("_", ".")) or "PASSWORD" in name.upper():
+        if _SECRET_NAME.search(name):
             remember(value)
         remember(dsn_password(value))
+    try:
+        config = read_yaml_mapping(home / CONFIG_FILE) if (home / CONFIG_FILE).is_file() else {}
+    except MDMError:  # unreadable: its text is never put in the bundle
+        return
+    _remember_in(config)
+
+
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY", re.IGNORECASE)
+
+
+def _remember_in(node: Any, key: str = "") -> None:
+    from mdm_core.secrets import dsn_password, is_secret_key, remember
+
+    if isinstance(node, dict):
+        for sub, value in node.items():
+            _remember_in(value, str(sub))
+    elif isinstance(node, list):
+        for value in node:
+            _remember_in(value, key)
+    elif node is not None:
+        if is_secret_key(key):
+            remember(str(node))
+        remember(dsn_password(str(node)))
 
 
 def build_bundle(home: Path | None = None, *, comprehensive: bool = False) -> dict[str, Any]:
