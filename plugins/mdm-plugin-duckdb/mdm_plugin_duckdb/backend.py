@@ -66,6 +66,7 @@ class DuckDBStore(BaseStore, TableStore):
         self.path = path
         self.label = path.name
         self.read_only = read_only
+        self._settings = settings
         self._con = database.acquire(path, read_only=read_only, config=database.config_for(settings))
         if not read_only:
             self._con.execute(BOOK.create_sql())
@@ -148,7 +149,7 @@ class DuckDBStore(BaseStore, TableStore):
         except BaseException as exc:
             con.execute("ROLLBACK")
             if what is not None and isinstance(exc, duckdb.Error):
-                raise StorageError(f"{what} failed: {exc}") from None
+                raise database.failure(what, exc, self._settings) from None
             raise
 
     def drop_table(self, name: str) -> None:
@@ -199,13 +200,15 @@ class DuckDBStore(BaseStore, TableStore):
             source = cursor.sql(sql, params=params.values or None).to_arrow_reader(int(batch_size))
         except duckdb.Error as exc:
             cursor.close()
-            raise StorageError(f"Reading table '{name}' failed: {exc}") from None
+            raise database.failure(f"Reading table '{name}'", exc, self._settings) from None
 
         def batches() -> Iterator[pa.RecordBatch]:
             try:
                 for batch in source:
                     if batch.num_rows:
                         yield conform_batch(batch, schema)
+            except duckdb.Error as exc:
+                raise database.failure(f"Reading table '{name}'", exc, self._settings) from None
             finally:
                 cursor.close()
 
@@ -218,7 +221,7 @@ class DuckDBStore(BaseStore, TableStore):
         try:
             self._con.table(quote_identifier(name)).to_parquet(str(target))
         except duckdb.Error as exc:
-            raise StorageError(f"Exporting table '{name}' to {target.name} failed: {exc}") from None
+            raise database.failure(f"Exporting table '{name}' to {target.name}", exc, self._settings) from None
         return target
 
     def execute_sql(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
@@ -227,7 +230,7 @@ class DuckDBStore(BaseStore, TableStore):
             relation = cursor.sql(sql, params=list(params) or None)
             return relation.to_arrow_table() if relation is not None else pa.table({})
         except duckdb.Error as exc:
-            raise StorageError(f"SQL failed: {exc}") from None
+            raise database.failure("SQL", exc, self._settings) from None
         finally:
             cursor.close()
 

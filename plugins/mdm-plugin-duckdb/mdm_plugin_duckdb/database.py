@@ -39,6 +39,21 @@ def config_for(settings: Any) -> dict[str, Any]:
     return config
 
 
+def failure(what: str, exc: BaseException, settings: Any) -> StorageError:
+    """``what`` failed with DuckDB error ``exc``, as one sentence; running out of memory
+    names ``database.duckdb.memory_limit``, ``threads`` and ``temp_directory`` (what
+    lets the query spill to disk instead)."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        reason = str(exc).strip().splitlines()[0].removeprefix("Out of Memory Error: ").rstrip(".")
+        spill = settings.temp_directory or "next to the database file"
+        return StorageError(
+            f"{what} ran out of DuckDB memory ({reason}); raise database.duckdb.memory_limit "
+            f"(now {settings.memory_limit}), lower database.duckdb.threads (now {settings.threads}) or point "
+            f"database.duckdb.temp_directory (now {spill}) at a disk with room to spill."
+        )
+    return StorageError(f"{what} failed: {exc}")
+
+
 def acquire(path: Path, *, read_only: bool, config: dict[str, Any]) -> Any:
     """A new connection to the instance of ``path``; pair every call with :func:`release`."""
     key = path.resolve()
