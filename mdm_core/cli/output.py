@@ -47,12 +47,14 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
-               whole: Sequence[str] = ()) -> None:
-    """Print a table; wide cells wrap instead of being cut, and the columns named in
-    ``whole`` (names, statuses) are never wrapped. Cells are plain text: a ``[bold]`` or
-    ``:smile:`` in a value is printed as is. (rich is imported here: JSON output never
-    loads it.)"""
+def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a table that never splits a word, whatever the terminal's width.
+
+    Each column is at least as wide as its longest word (a name, a path, a version: text
+    without spaces is never wrapped); text with spaces wraps between words. When even those
+    widths do not fit the terminal, each row is printed as ``header: value`` lines instead,
+    wrapped between words. Cells are plain text: a ``[bold]`` or ``:smile:`` in a value is
+    printed as is. (rich is imported here: JSON output never loads it.)"""
     from rich.console import Console
     from rich.table import Table
 
@@ -63,9 +65,40 @@ def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequenc
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError
 
+    console = _Console(soft_wrap=False, markup=False, emoji=False, highlight=False)
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    columns = [[header, *(row[i] for row in cells)] for i, header in enumerate(headers)]
+    widths = [max(len(word) for text in column for word in text.split() or [""]) for column in columns]
+    if sum(widths) + 3 * len(headers) + 1 > console.width:
+        _emit_records(console, title, headers, cells)
+        return
     table = Table(title=title, show_lines=False, title_justify="left")
-    for header in headers:
-        table.add_column(header, overflow="fold", no_wrap=header in whole)
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-    _Console(soft_wrap=False, markup=False, emoji=False, highlight=False).print(table)
+    for header, width, column in zip(headers, widths, columns, strict=True):
+        spaced = any(" " in text.strip() for text in column[1:])
+        table.add_column(header, min_width=width, no_wrap=not spaced, overflow="fold")
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _emit_records(console: Any, title: str | None, headers: Sequence[str], cells: list[list[str]]) -> None:
+    """The rows of a table too wide for the terminal: per row, ``header: value`` of the
+    first column, then the other cells indented, on one line when they fit, else one line
+    each, wrapped between words under themselves."""
+    import textwrap
+
+    lines = [title] if title else []
+    for row in cells:
+        lines.append(f"{headers[0]}: {row[0]}")
+        rest = [f"{header}: {value}" for header, value in zip(headers[1:], row[1:], strict=True)]
+        joined = "  " + "   ".join(rest)
+        if len(joined) <= console.width:
+            lines.append(joined)
+            continue
+        for header, value in zip(headers[1:], row[1:], strict=True):
+            lead = f"  {header}: "
+            lines.append(textwrap.fill(value, width=max(console.width, len(lead) + 1), initial_indent=lead,
+                                       subsequent_indent=" " * len(lead), break_long_words=False,
+                                       break_on_hyphens=False) or lead.rstrip())
+    for line in lines:
+        console.print(line, soft_wrap=True)
