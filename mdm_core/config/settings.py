@@ -42,6 +42,9 @@ class PerformanceSettings:
     memory_cache_mb: int = setting(256, "MB of memory MDM may use to keep a table between passes (the "
                                    "training table while generating features) instead of reading it "
                                    "again; 0 turns this off.")
+    memory_budget_mb: int = setting(0, "MB one batch stream (registration, export, migration copy) may "
+                                    "hold at once; batches of wide rows get fewer rows than `batch_size` to "
+                                    "stay within it. 0: a quarter of the memory available when it starts.")
     max_workers: int = setting(factory=default_max_workers, shown_default="cores, at most 8",
                                doc="Most worker threads MDM asks of a database engine; `mdm config tune` "
                                    "proposes `database.duckdb.threads` from it.")
