@@ -30,8 +30,7 @@ def doctor(deep: bool, fix: bool, fmt: str) -> None:
     for line in fixed:
         click.echo(f"Fixed: {line}.")
     rows = [[c.status.value, c.name, c.detail + (f"\nFix: {c.fix}" if c.fix else "")] for c in report.checks]
-    emit_table(f"MDM doctor{' (deep)' if deep else ''}", ["status", "check", "detail"], rows,
-               whole=["status", "check"])
+    emit_table(f"MDM doctor{' (deep)' if deep else ''}", ["status", "check", "detail"], rows)
     counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
     click.echo(f"{counts}." + (" Run the Fix lines above, then `mdm doctor` again." if report.exit_code else ""))
     sys.exit(report.exit_code)
