@@ -68,17 +68,30 @@ def emit_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequenc
     console = _Console(soft_wrap=False, markup=False, emoji=False, highlight=False)
     cells = [["" if v is None else str(v) for v in row] for row in rows]
     columns = [[header, *(row[i] for row in cells)] for i, header in enumerate(headers)]
-    widths = [max(len(word) for text in column for word in text.split() or [""]) for column in columns]
-    if sum(widths) + 3 * len(headers) + 1 > console.width:
+    widths = _column_widths(columns, console.width - 3 * len(headers) - 1)
+    if widths is None:
         _emit_records(console, title, headers, cells)
         return
     table = Table(title=title, show_lines=False, title_justify="left")
-    for header, width, column in zip(headers, widths, columns, strict=True):
-        spaced = any(" " in text.strip() for text in column[1:])
-        table.add_column(header, min_width=width, no_wrap=not spaced, overflow="fold")
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, width=width, overflow="fold")
     for row in cells:
         table.add_row(*row)
     console.print(table)
+
+
+def _column_widths(columns: list[list[str]], room: int) -> list[int] | None:
+    """Text widths of the columns (header first in each) within ``room``: each as wide as
+    its longest line if they all fit, else the widest ones narrowed, never below their
+    longest word; None when even the longest words do not fit."""
+    longest_word = [max(len(word) for text in column for word in text.split() or [""]) for column in columns]
+    if sum(longest_word) > room:
+        return None
+    widths = [max(len(line) for text in column for line in text.splitlines() or [""]) for column in columns]
+    while sum(widths) > room:
+        widest = max((i for i in range(len(widths)) if widths[i] > longest_word[i]), key=lambda i: widths[i])
+        widths[widest] -= 1
+    return widths
 
 
 def _emit_records(console: Any, title: str | None, headers: Sequence[str], cells: list[list[str]]) -> None:
