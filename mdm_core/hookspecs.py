@@ -56,6 +56,15 @@ class Implementation:
     section (legacy and new generation of one backend) when they declare the same class; a
     class that is not attrs, lacks a default or has a field of another type, a section
     that a host key or another plugin's class already holds, marks the plugin ``failed``.
+
+    **Tuning.** ``tune`` (optional) proposes values of the implementation's own settings
+    for this machine: ``mdm config tune`` and
+    :meth:`mdm_core.performance.tuner.PerformanceTuner.auto_tune` call it with a
+    :class:`mdm_core.performance.tuner.TuningContext` (memory, cores, free disk, the home's
+    largest table from the catalog, the current settings) and show the
+    :class:`mdm_core.performance.tuner.Proposal` records it returns (dotted key of its
+    section, current and proposed value, one-sentence reason). It must be cheap (no
+    driver import, no connection). Implementations sharing a section are asked once.
     """
 
     kind: str
@@ -65,6 +74,7 @@ class Implementation:
     description: str = ""
     settings_section: str | None = None
     settings_class: type | None = None
+    tune: Callable[..., list[Any]] | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.generation not in GENERATIONS:

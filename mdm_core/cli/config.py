@@ -112,3 +112,39 @@ def reference(fmt: str) -> None:
         emit_json(render_json())
     else:
         click.echo(render_markdown(), nl=False)
+
+
+@config.command()
+@click.option("--apply", "apply_", is_flag=True,
+              help="Write the changed values into mdm.yaml (backed up first as mdm.yaml.bak-<time>).")
+@FORMAT_OPTION
+def tune(apply_: bool, fmt: str) -> None:
+    """Propose performance settings for this machine and the home's largest table."""
+    from mdm_core.performance.tuner import PerformanceTuner
+
+    tuner = PerformanceTuner()
+    proposals = tuner.auto_tune()
+    changed = [p for p in proposals if p.changes]
+    applied = tuner.apply_config(changed) if apply_ and changed else None
+    if fmt == "json":
+        data = {"proposals": [{"key": p.key, "current": p.current, "proposed": p.proposed, "changes": p.changes,
+                               "reason": p.reason} for p in proposals], "applied": None}
+        if applied is not None:
+            data["applied"] = {"file": str(applied.path), "backup": applied.backup and str(applied.backup),
+                               "values": applied.values}
+        emit_json(data)
+        return
+    emit_table("Tuning", ["key", "current -> proposed", "reason"],
+               [(p.key, f"{_shown(p.current)} -> {_shown(p.proposed)}" if p.changes else f"{_shown(p.current)} (keep)",
+                 p.reason) for p in proposals])
+    if applied is not None:
+        backup = f" (backup: {applied.backup.name})" if applied.backup else ""
+        click.echo(f"Wrote {len(applied.values)} setting(s) to {applied.path}{backup}.")
+    elif changed:
+        click.echo(f"{len(changed)} setting(s) would change; run `mdm config tune --apply` to write them.")
+    else:
+        click.echo("Nothing to change.")
+
+
+def _shown(value) -> str:
+    return "none" if value is None else str(value)

@@ -19,7 +19,8 @@ from mdm_core.errors import ConfigError
 from mdm_core.flags import FLAG_NAMES, LEGACY_HOME_FLAGS, Flags, choose
 from mdm_core.yamlio import dump_yaml
 
-__all__ = ["Settings", "LoadedSettings", "describe_sources", "load_settings", "resolve_home", "update_config_file"]
+__all__ = ["Settings", "LoadedSettings", "describe_sources", "load_settings", "resolve_home", "update_config_file",
+           "update_config_values", "backup_config_file"]
 
 
 def resolve_home() -> Path:
@@ -210,17 +211,42 @@ def print_settings(loaded: LoadedSettings) -> None:
 
 def update_config_file(home: Path, dotted: str, value: Any) -> Path:
     """Set one key in ``<home>/mdm.yaml`` (created if missing), keeping the other keys."""
-    if dotted not in settings_model().leaves:
-        raise ConfigError(f"Unknown config key '{dotted}'.")
+    return update_config_values(home, {dotted: value})
+
+
+def update_config_values(home: Path, changes: dict[str, Any]) -> Path:
+    """Set the keys ``changes`` (dotted -> value) in ``<home>/mdm.yaml`` (created if missing),
+    keeping the other keys; the file is replaced whole (never half written)."""
+    for dotted in changes:
+        if dotted not in settings_model().leaves:
+            raise ConfigError(f"Unknown config key '{dotted}'.")
     path = home / CONFIG_FILE
     data = read_yaml_mapping(path) if path.is_file() else {}
-    node = data
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
+    for dotted, value in changes.items():
+        node = data
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = value
     home.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".yaml.tmp")
     tmp.write_text(dump_yaml(data), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def backup_config_file(home: Path) -> Path | None:
+    """Copy ``<home>/mdm.yaml`` byte for byte to ``mdm.yaml.bak-<UTC timestamp>`` and return
+    the copy (None when there is no file)."""
+    from datetime import UTC, datetime
+
+    path = home / CONFIG_FILE
+    if not path.is_file():
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    backup = path.with_name(f"{CONFIG_FILE}.bak-{stamp}")
+    backup.write_bytes(path.read_bytes())
+    return backup

@@ -8,6 +8,7 @@ from __future__ import annotations
 from mdm_core import hookimpl
 from mdm_core.hookspecs import Implementation
 from mdm_plugin_duckdb.settings import DuckDBSettings
+from mdm_plugin_duckdb.tuning import tune
 
 
 def _make_backend(settings):
@@ -26,6 +27,7 @@ def mdm_storage_backends() -> list[Implementation]:
             factory=_make_backend,
             settings_section="database.duckdb",
             settings_class=DuckDBSettings,
+            tune=tune,
             description="one DuckDB file per dataset, native Arrow scan ingest, Arrow reads",
         )
     ]

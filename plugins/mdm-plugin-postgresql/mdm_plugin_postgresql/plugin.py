@@ -8,6 +8,7 @@ from __future__ import annotations
 from mdm_core import hookimpl
 from mdm_core.hookspecs import Implementation
 from mdm_plugin_postgresql.settings import PostgreSQLSettings
+from mdm_plugin_postgresql.tuning import tune
 
 
 def _make_backend(settings):
@@ -26,6 +27,7 @@ def mdm_storage_backends() -> list[Implementation]:
             factory=_make_backend,
             settings_section="database.postgresql",
             settings_class=PostgreSQLSettings,
+            tune=tune,
             description="one schema per dataset, ADBC binary COPY ingest, streamed Arrow reads",
         )
     ]
