@@ -13,10 +13,11 @@ from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table
 
 @click.command("compare")
 @click.argument("backends", nargs=-1, metavar="[BACKEND]...")
+@click.option("--backend", "more", multiple=True, metavar="NAME", help="A backend to compare (same as BACKEND).")
 @click.option("--rows", default=2_000, show_default=True, type=click.IntRange(min=100),
               help="Rows of the generated dataset.")
 @FORMAT_OPTION
-def compare(backends: tuple[str, ...], rows: int, fmt: str) -> None:
+def compare(backends: tuple[str, ...], more: tuple[str, ...], rows: int, fmt: str) -> None:
     """Check that legacy and new storage give the same rows, columns, filters, counts and
     checksums, with timings of each (default: every installed backend; PostgreSQL when
     configured). Runs in a temporary home: your home is never touched."""
@@ -25,7 +26,7 @@ def compare(backends: tuple[str, ...], rows: int, fmt: str) -> None:
     from mdm_core.testing.storage_comparison import StorageComparisonTester
 
     settings = load_settings().settings
-    names = list(backends) or default_backends(settings)
+    names = list(dict.fromkeys([*backends, *more])) or default_backends(settings)
     results = [StorageComparisonTester(name, rows=rows, settings=settings).run_all_tests() for name in names]
     failed = sum(len(r.failed) for r in results)
     if fmt == "json":

@@ -186,7 +186,8 @@ class StorageComparisonTester:
         ref = StoreRef(self.name, home / "datasets" / self.name)
         legacy = self._backends["legacy"].at({"layout": "1.x", "dataset": self.name})
         self.stores["legacy"] = legacy.open_store(ref, read_only=True)
-        self.paths["legacy"] = ref.folder / f"{self.name}.{self.backend}"
+        if self.backend != "postgresql":
+            self.paths["legacy"] = ref.folder / f"{self.name}.{self.backend}"
 
     def _write_new(self) -> None:
         new = self._backends["new"]
@@ -404,7 +405,3 @@ def _quietly(action: Callable[[], Any]) -> None:
     except Exception as exc:  # cleanup must go on; the reason is logged
         log.warning("storage compare cleanup step failed", error=str(exc))
 
-
-def compare_backends(backends: Sequence[str], *, rows: int = 2_000) -> list[ComparisonResult]:
-    """``StorageComparisonTester(b, rows=rows).run_all_tests()`` for each backend in turn."""
-    return [StorageComparisonTester(name, rows=rows).run_all_tests() for name in backends]
