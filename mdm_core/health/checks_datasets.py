@@ -126,7 +126,8 @@ def _inspect(catalog: Any, info: Any, backends: dict[str, Any], deep: bool) -> C
         return fail(DATASETS, name, "; ".join(problems) + ".", _register_again(info))
     rows = sum(t.row_count for t in info.data_tables)
     what = "read in full" if deep else "row counts agree"
-    return ok(DATASETS, name, f"{info.backend}, {len(info.tables)} tables, {rows:,} rows; {what}.")
+    tables = f"{len(info.tables)} table{'s' if len(info.tables) != 1 else ''}"
+    return ok(DATASETS, name, f"{info.backend}, {tables}, {rows:,} rows; {what}.")
 
 
 def _compare(info: Any, store: Any, deep: bool) -> list[str]:
