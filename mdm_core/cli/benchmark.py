@@ -74,5 +74,6 @@ def _compare_table(report: dict[str, Any]) -> None:
     summary = report["summary"]
     for generation, selected in summary["selected"].items():
         click.echo(f"{generation}: " + ", ".join(f"{kind} {plugin}" for kind, plugin in selected.items()))
-    click.echo("Speedup is legacy seconds / new seconds (above 1: the new generation is faster). "
-               "'same code': the legacy plugin serves datasets in the new layout through the new implementation.")
+    click.echo(f"Best of {summary['rounds']} alternating rounds. Speedup: legacy seconds / new seconds (above 1:\n"
+               "the new generation is faster). 'same code': the legacy plugins serve datasets in the\n"
+               "new layout through the new implementations; only 1.x databases are read differently.")

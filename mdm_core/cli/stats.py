@@ -135,14 +135,13 @@ def _recent_table(records: list[dict[str, Any]]) -> None:
     if not records:
         click.echo("No operations recorded yet.")
         return
-    rows = []
-    for r in records:
-        rows.append([_when(r.get("started")), r.get("operation"), r.get("dataset") or "-",
-                     "-" if r.get("rows") is None else f"{r['rows']:,}", f"{float(r.get('seconds') or 0):.2f}",
-                     r.get("status")])
-        if r.get("error"):
-            rows.append(["", "", f"-> {r['error']}", "", "", ""])
+    rows = [[_when(r.get("started")), r.get("operation"), r.get("dataset") or "-",
+             "-" if r.get("rows") is None else f"{r['rows']:,}", f"{float(r.get('seconds') or 0):.2f}", r.get("status")]
+            for r in records]
     emit_table("Recent operations", ["started (UTC)", "operation", "dataset", "rows", "seconds", "status"], rows)
+    for r in records:
+        if r.get("error"):
+            click.echo(f"{_when(r.get('started'))} {r.get('operation')} {r.get('dataset') or ''}: {r['error']}")
 
 
 def _what(active: dict[str, Any]) -> str:

@@ -9,9 +9,9 @@ generation). :meth:`PerformanceBenchmark.compare_implementations` times the lega
 new generation of the implementations (the flags) on a file of the user's.
 
 Everything happens in a temporary home (removed after, its datasets first, so a server
-backend keeps nothing): the user's datasets are never touched. The home takes the
-user's ``database`` and ``performance`` settings (where the server is, batch sizes), the
-rest at defaults. Each result's ``rows`` is what the operation itself reports.
+backend keeps nothing): the user's datasets are never touched. The temporary home keeps
+the user's settings (where the server is, batch sizes, feature settings) except its
+paths and flags. Each result's ``rows`` is what the operation itself reports.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ QUICK_ROWS = 20_000
 #: The benchmark's filter, on the generated table (matches about a fifth of the rows).
 FILTER = ("region", "=", "north")
 DATASET = "benchmark"
+#: Rows of the untimed registration that first loads each backend's driver and the feature engine.
+WARM_UP_ROWS = 200
 BACKEND_ORDER = ("sqlite", "duckdb", "postgresql")
 
 
@@ -73,8 +75,8 @@ def timed() -> Iterator[list[float]]:
 
 @contextmanager
 def temporary_home(base: Settings, flags: Flags | None = None) -> Iterator[Settings]:
-    """Settings of a fresh home in a temporary folder (removed after): ``base``'s database
-    and performance settings, ``flags`` (default: the new generation), the rest at defaults."""
+    """Settings of a fresh home in a temporary folder (removed after): ``base``'s settings
+    with the default paths (inside that home) and ``flags`` (default: the new generation)."""
     with tempfile.TemporaryDirectory(prefix="mdm-benchmark-") as folder:
         home = Path(folder) / "home"
         home.mkdir()
@@ -92,9 +94,17 @@ def machine() -> dict[str, Any]:
     }
 
 
+def warm_up(client: Any, backend: str, csv: Path) -> None:
+    """Register ``csv`` with features on ``backend`` and remove it, untimed: the first use
+    of a backend or an engine imports its modules and driver, which no timing should hold."""
+    name = f"warm_up_{backend}"
+    client.register_dataset(name, csv, backend=backend, target="label")
+    client.remove_dataset(name)
+
+
 class PerformanceBenchmark:
     """Benchmarks of this MDM on this machine; ``settings`` default to the user's home's
-    (only its database and performance sections are used), ``rows`` is the size of the
+    (see :func:`temporary_home` for what is kept), ``rows`` is the size of the
     generated table, ``on_timing(backend, operation, timing)`` hears each result."""
 
     def __init__(self, settings: Settings | None = None, rows: int = DEFAULT_ROWS, seed: int | None = None,
@@ -158,8 +168,10 @@ class PerformanceBenchmark:
         results: dict[str, dict[str, Timing]] = {}
         with temporary_home(self.settings) as settings:
             csv = write_csv(settings.home / f"{DATASET}.csv", self.rows, self.seed)
+            small = write_csv(settings.home / "warm_up.csv", min(WARM_UP_ROWS, self.rows), self.seed)
             client = MDMClient(settings=settings)
             for name in names:
+                warm_up(client, name, small)
                 results[name] = self._measure(client, name, csv, settings.home / "export")
         fastest = {
             op: max(results, key=lambda n: results[n][op].rows_per_second or 0.0) for op in OPERATIONS
@@ -211,16 +223,18 @@ class PerformanceBenchmark:
         return timings
 
     # -- legacy vs new ---------------------------------------------------------------------
-    def compare_implementations(self, test_dataset: str | Path, backend: str | None = None) -> dict[str, Any]:
-        """Register ``test_dataset`` (a file or folder MDM registers) with the legacy, then
+    def compare_implementations(self, test_dataset: str | Path, backend: str | None = None,
+                                rounds: int = 2) -> dict[str, Any]:
+        """Register ``test_dataset`` (a file or folder MDM registers) with the legacy and
         the new generation of the flag-selected implementations (``use_new_storage``,
         ``use_new_dataset``, ``use_new_features``), each in a temporary home, and time
-        register, load, filter, export and features. Per operation: both timings, the
-        ``speedup`` (legacy seconds / new seconds: above 1 the new one is faster) and
-        ``same_implementation`` (the same code did the work in both generations)."""
+        register, load, filter, export and features (the best of ``rounds`` alternating
+        rounds). Per operation: both timings, the ``speedup`` (legacy seconds / new seconds:
+        above 1 the new one is faster) and ``same_implementation`` (the same code did the
+        work in both generations)."""
         from mdm_core.performance.compare import compare
 
         path = Path(test_dataset).expanduser()
         backend = backend or self.settings.database.default_backend
         self.backends(backend)  # installed and reachable, or a clear error
-        return compare(self.settings, path, backend, self.on_timing)
+        return compare(self.settings, path, backend, self.on_timing, rounds)

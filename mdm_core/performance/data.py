@@ -14,17 +14,13 @@ REGIONS = ("north", "south", "east", "west", "center")
 PRODUCTS = tuple(f"product_{i:02d}" for i in range(40))
 WORDS = ("data", "model", "feature", "value", "quick", "brown", "fox", "lazy", "dog", "table",
          "column", "engine", "store", "batch", "stream", "query", "index", "row", "sample", "label")
-#: Columns of the generated table and their kinds, as MDM detects them.
-KINDS = {
-    "id": "id", "amount": "numeric", "quantity": "numeric", "score": "numeric", "region": "categorical",
-    "product": "categorical", "comment": "text", "created_at": "datetime", "label": "categorical",
-}
 DEFAULT_SEED = 42
 
 
 def generate_table(rows: int, seed: int = DEFAULT_SEED) -> pa.Table:
-    """``rows`` rows of numeric, categorical, text and datetime columns (see ``KINDS``);
-    ``score`` is null in about 5% of the rows."""
+    """``rows`` rows: ``id``; numeric ``amount``, ``quantity``, ``score`` (null in about 5%
+    of the rows); categorical ``region``, ``product``; text ``comment`` (six words);
+    datetime ``created_at`` (2024, to the second); ``label`` (0/1, the target)."""
     rng = np.random.default_rng(seed)
     words = pa.array(WORDS)
     comment = pc.binary_join_element_wise(
