@@ -16,13 +16,18 @@ member before reading it and verify the restored table against the original.
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 import cattrs
 
 from mdm_core.errors import DatasetError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 FORMAT = "mdm-backup"
 #: Parquet codecs of the table members (``mdm backup --compress``).
@@ -51,6 +56,9 @@ class TableEntry:
     rows: int
     checksum: str
     columns: list[ColumnEntry]
+    #: The exact Arrow schema (IPC-serialised, base64): Parquet has no place for some
+    #: types (``timestamp[s]`` comes back as ``timestamp[ms]``), so a restore casts back.
+    arrow_schema: str
     member: str
     bytes: int
     sha256: str
@@ -106,6 +114,18 @@ def metadata_member(dataset: str) -> str:
 
 def table_member(dataset: str, table: str) -> str:
     return f"{dataset_folder(dataset)}/tables/{table}.parquet"
+
+
+def schema_text(schema: pa.Schema) -> str:
+    """``schema`` as the manifest keeps it (IPC bytes, base64)."""
+    return base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")
+
+
+def schema_of(text: str) -> pa.Schema:
+    """The schema :func:`schema_text` wrote (ValueError or ArrowInvalid when damaged)."""
+    import pyarrow as pa
+
+    return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text, validate=True)))
 
 
 def manifest_dict(manifest: Manifest) -> dict:

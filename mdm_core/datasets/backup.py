@@ -39,6 +39,7 @@ from mdm_core.datasets.archive_manifest import (
     TableEntry,
     manifest_bytes,
     metadata_member,
+    schema_text,
     table_member,
 )
 from mdm_core.datasets.archive_tar import MemberSink, TarWriter
@@ -235,7 +236,8 @@ def _backup_dataset(client: MDMClient, writer: TarWriter, planned: PlannedDatase
             )
             entries.append(TableEntry(
                 name=name, kind=info.table(name).kind, rows=checksum.rows, checksum=checksum.hexdigest(),
-                columns=[ColumnEntry(f.name, str(f.type)) for f in reader.schema], member=digest.name,
+                columns=[ColumnEntry(f.name, str(f.type)) for f in reader.schema],
+                arrow_schema=schema_text(reader.schema), member=digest.name,
                 bytes=digest.bytes, sha256=digest.sha256,
             ))
     return DatasetEntry(name=info.name, backend=info.backend, layout="1.x" if info.legacy else "new",

@@ -34,6 +34,7 @@ from mdm_core.datasets.archive_manifest import (
     Manifest,
     TableEntry,
     parse_manifest,
+    schema_of,
 )
 from mdm_core.datasets.archive_tar import ArchiveDamaged, TarReader
 from mdm_core.datasets.catalog import Catalog, open_catalog
@@ -249,14 +250,17 @@ def _restore_table(reader: TarReader, entry: DatasetEntry, table: TableEntry, st
         parquet = pq.ParquetFile(pa.BufferReader(reader.read(table.member)))
     except (pa.ArrowException, ArchiveDamaged) as exc:
         raise DatasetError(f"Backup {reader.path} is damaged: {what} cannot be read ({exc}).") from None
-    schema = parquet.schema_arrow
-    if [(f.name, str(f.type)) for f in schema] != [(c.name, c.type) for c in table.columns]:
+    schema = _archived_schema(reader, what, table)
+    if parquet.schema_arrow.names != schema.names:
         raise DatasetError(f"Backup {reader.path} is damaged: {what} does not have the columns its manifest lists.")
+    cast = not parquet.schema_arrow.equals(schema)
     archived, stored = ContentChecksum(), ContentChecksum()
     as_stored = getattr(backend, "as_stored", None)
 
     def batches(progress) -> Iterator[pa.RecordBatch]:
         for batch in parquet.iter_batches(batch_size=batch_size):
+            if cast:  # safe: a value the original type cannot hold is an error, never rounded
+                batch = batch.cast(schema)
             archived.add(batch)
             kept = as_stored(batch) if as_stored is not None else batch
             stored.add(kept)
@@ -284,6 +288,18 @@ def _restore_table(reader: TarReader, entry: DatasetEntry, table: TableEntry, st
         raise DatasetError(f"Restoring {what} from {reader.path} failed verification: {'; '.join(problems)}; "
                            "nothing was restored.")
     return RestoredTable(table.name, restored_rows, restored_checksum)
+
+
+def _archived_schema(reader: TarReader, what: str, table: TableEntry) -> pa.Schema:
+    """The table's original Arrow schema from the manifest; DatasetError when it is
+    damaged or does not match the columns the manifest lists."""
+    try:
+        schema = schema_of(table.arrow_schema)
+    except Exception as exc:
+        raise DatasetError(f"Backup {reader.path} is damaged: the schema of {what} is unreadable ({exc}).") from None
+    if [(f.name, str(f.type)) for f in schema] != [(c.name, c.type) for c in table.columns]:
+        raise DatasetError(f"Backup {reader.path} is damaged: {what} does not have the columns its manifest lists.")
+    return schema
 
 
 def _extension_base(store: Store, table: TableEntry, schema: pa.Schema) -> str | None:
