@@ -42,6 +42,6 @@ def check_custom_files(settings: Any) -> list[Check]:
     folder = settings.custom_features_dir
     files = sorted(folder.glob("*.py")) if folder.is_dir() else []
     rows = [fail(FEATURES, f"custom features {path.name}", mask(error),
-                 f"Fix {path} (check with `mdm features test --dataset {path.stem}`) or move it aside.")
+                 f"Correct {path} (check with `mdm features test --dataset {path.stem}`) or move it aside.")
             for path in files if (error := custom_file_error(path))]
     return rows or [ok(FEATURES, "custom feature files", f"{len(files)} file(s) load.")]
