@@ -15,7 +15,13 @@ from mdm_core.datasets.locks import dataset_lock
 from mdm_core.datasets.models import DatasetInfo, TableInfo, normalize_name
 from mdm_core.errors import DatasetError
 from mdm_core.logging import configure_logging, is_configured
-from mdm_core.performance.history import client_target, dataset_outcome, export_outcome, recorded
+from mdm_core.performance.history import (
+    client_target,
+    dataset_outcome,
+    export_outcome,
+    export_target,
+    recorded,
+)
 from mdm_core.storage import StorageBackend, Store
 
 if TYPE_CHECKING:  # the data stack loads when data moves: metadata calls stay light
@@ -193,7 +199,7 @@ class MDMClient:
                                             compression=compression, columns=columns, include_features=include_features)
         return [f.path for f in result.files]
 
-    @recorded("export", client_target, export_outcome)
+    @recorded("export", export_target, export_outcome)
     def export_dataset_result(self, name: str, output_dir: str | Path, *, format: str = "csv", **options: Any):
         """:meth:`export_dataset`, returning the ExportResult (files with rows and sizes, and
         the tables skipped with why)."""
