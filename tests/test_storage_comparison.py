@@ -19,11 +19,15 @@ def test_legacy_and_new_agree_on_every_test(home, backend):
 
     assert [t.error for t in result.failed] == []
     assert result.success_rate == 1.0
+    questions = {"row count", "columns and types", "full content (checksum)", "store checksum",
+                 "projection", "projection with limit", *FILTERS}
     names = [t.name for t in result.tests]
-    assert {"write", "row count", "columns and types", "full content (checksum)", "store checksum",
-            "projection", "projection with limit", *FILTERS} == set(names)
+    assert {"write", "storage phase (mdm-migrate)", *questions, *(f"migrated: {q}" for q in questions)} == set(names)
     for test in result.tests:
-        assert set(test.seconds) == {"legacy", "new"}, test.name
+        if test.name.startswith("migrated: "):
+            assert set(test.seconds) == {"legacy", "migrated"}, test.name
+        elif test.name != "storage phase (mdm-migrate)":
+            assert set(test.seconds) == {"legacy", "new"}, test.name
     assert not any(home.iterdir()), "the comparison wrote into the user's home"
 
 
@@ -33,6 +37,8 @@ def test_what_legacy_and_new_differ_in_is_reported(home):
 
     # 1.x SQLite kept datetimes as text; the new backend keeps the timestamp type
     assert "'event time': legacy string, new timestamp[us]" in sqlite.test("columns and types").notes
+    # the storage phase keeps what the 1.x reader returns: text stays text
+    assert sqlite.test("migrated: columns and types").notes == ()
     # pandas stored NaN as NULL; new DuckDB keeps NaN apart, so IS NOT NULL matches more rows there
     notes = " ".join(duckdb.test("filter IS NOT NULL (float with NaN)").notes)
     assert "matched only because of NaN" in notes
@@ -54,8 +60,27 @@ def test_a_value_changed_on_disk_fails_the_tests_that_see_it(home):
     assert "column 'label'" in failed["full content (checksum)"]
     assert "id=7" in failed["full content (checksum)"] and "'tampered'" in failed["full content (checksum)"]
     assert "row count" not in failed
+    assert "migrated: full content (checksum)" not in failed
     assert result.success_rate < 1.0
     assert tester.folder is None
+
+
+def test_a_migrated_store_changed_on_disk_fails_only_the_migrated_tests(home):
+    tester = StorageComparisonTester("sqlite", rows=500)
+    try:
+        tester.setup()
+        with sqlite3.connect(tester.paths["migrated"]) as conn:
+            conn.execute("UPDATE data SET score = score + 1 WHERE id = 11")
+        result = tester.compare()
+    finally:
+        tester.close()
+
+    failed = {t.name: t.error for t in result.failed}
+    assert "migrated: full content (checksum)" in failed
+    assert "column 'score'" in failed["migrated: full content (checksum)"]
+    assert "id=11" in failed["migrated: full content (checksum)"]
+    assert all(name.startswith("migrated: ") for name in failed)
+    assert "migrated: row count" not in failed
 
 
 def test_a_row_deleted_on_disk_fails_the_row_count(home):
@@ -96,6 +121,7 @@ def test_cli_unknown_backend_fails_with_a_sentence(cli):
     assert result.stderr.startswith("Error: 1 comparison(s) failed")
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_postgresql_legacy_and_new_agree_and_nothing_is_left(home, pg_database, monkeypatch):
     import psycopg
@@ -106,6 +132,7 @@ def test_postgresql_legacy_and_new_agree_and_nothing_is_left(home, pg_database, 
 
     assert [t.error for t in result.failed] == []
     assert result.success_rate == 1.0
+    assert result.test("migrated: full content (checksum)").passed
     with psycopg.connect(pg_database, autocommit=True) as conn:
         schemas = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mdm\\_%'").fetchall()
         databases = conn.execute("SELECT datname FROM pg_database WHERE datname = %s",

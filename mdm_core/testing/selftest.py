@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from mdm_core.checksum import checksum_batches
 from mdm_core.errors import MDMError
 from mdm_core.logging import get_logger
 from mdm_core.testing.generated import generated_table
-from mdm_core.testing.home import KEPT
+from mdm_core.testing.isolation import isolated_environment, server_environment
 
 log = get_logger(__name__)
 
@@ -106,7 +105,7 @@ class IntegrationTestFramework:
         self.tests, self._failed = [], set()
         folder = Path(tempfile.mkdtemp(prefix="mdm-selftest-"))
         try:
-            with isolated_environment(folder / "home", _postgres_environment(user)):
+            with isolated_environment(folder / "home", server_environment(user)):
                 self._run(folder, backends)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -285,33 +284,3 @@ def _pairs(backends: Sequence[str]) -> list[tuple[str, str]]:
     if len(backends) < 2:
         return []
     return [(b, backends[(i + 1) % len(backends)]) for i, b in enumerate(backends)]
-
-
-# -- the environment -----------------------------------------------------------------------
-def _postgres_environment(settings: Any) -> dict[str, str]:
-    """The user's ``database.postgresql`` values that differ from the defaults, as the
-    ``MDM_DATABASE_POSTGRESQL_*`` variables of the temporary home (never written to a file)."""
-    section = getattr(settings.database, "postgresql", None)
-    if section is None:
-        return {}
-    defaults = type(section)()
-    return {f"MDM_DATABASE_POSTGRESQL_{field.name.upper()}": str(getattr(section, field.name))
-            for field in attrs.fields(type(section))
-            if getattr(section, field.name) != getattr(defaults, field.name)}
-
-
-@contextlib.contextmanager
-def isolated_environment(home: Path, extra: dict[str, str]) -> Iterator[None]:
-    """``MDM_HOME_DIR`` = ``home`` plus ``extra`` while inside; the caller's other ``MDM_*``
-    variables (except those tests keep) are set aside and everything restored on exit."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("MDM_")}
-    for key in saved:
-        if key not in KEPT:
-            del os.environ[key]
-    os.environ.update({"MDM_HOME_DIR": str(home), **extra})
-    try:
-        yield
-    finally:
-        for key in [k for k in os.environ if k.startswith("MDM_")]:
-            del os.environ[key]
-        os.environ.update(saved)

@@ -2,22 +2,29 @@
 ``StorageComparisonTester("sqlite").run_all_tests()``.
 
 For one engine, the same generated dataset (:func:`mdm_core.testing.generated.generated_table`)
-is stored twice in a temporary home: written the way MDM 1.x wrote it (pandas ``to_sql``,
-by :mod:`mdm_plugin_legacy.write_1x`) and read through the *legacy* implementation the
-storage hook resolves to with ``use_new_storage`` off; and written and read through the
-*new* implementation (``use_new_storage`` on). Then each test asks both the same question
-and compares the answers: row counts, column names and types, the full content (content
-checksums), filters (equality, range, IS NULL), projection and limit. Every operation is
-timed on each side.
+is stored in a temporary home three ways:
+
+- **legacy**: written the way MDM 1.x wrote it (pandas ``to_sql``, by
+  :mod:`mdm_plugin_legacy.write_1x`) and read through the *legacy* implementation the
+  storage hook resolves to with ``use_new_storage`` off (the 1.x reader);
+- **new**: written and read through the *new* implementation (``use_new_storage`` on);
+- **migrated**: that 1.x dataset after the storage phase (``mdm-migrate run --phase
+  storage``), read from its new store the way the catalog serves it once
+  ``use_new_storage`` is on.
+
+Each test asks two sides the same question and compares the answers: row counts, column
+names and types, the full content (content checksums), each store's checksum against its
+own content, filters (equality, range, IS NULL), projection and limit; first legacy vs new,
+then legacy vs migrated (names prefixed ``migrated: ``). Every operation is timed per side.
 
 Answers are compared after a normalisation that removes what the 1.x format cannot
-represent, and each test lists in ``notes`` what it normalised (that is what legacy and new
+represent, and each test lists in ``notes`` what it normalised (that is what the sides
 actually differ in): integers as int64, floats as float64 with NaN as NULL (pandas stored
 NaN as NULL), datetimes as microsecond timestamps (1.x SQLite kept them as text). Anything
-else that differs fails the test, naming the column and the first differing values.
+else that differs fails the test, naming the column and the first differing row.
 
-PostgreSQL is compared only when ``database.postgresql`` is configured: the legacy side is a
-database ``mdm_<name>`` created for the run, the new side a schema; both are dropped at the end.
+PostgreSQL is compared only when asked for: the legacy side is a database ``mdm_<name>``
+created for the run, the new and migrated sides are schemas; all are dropped at the end.
 """
 
 from __future__ import annotations
@@ -102,10 +109,10 @@ class StorageComparisonTester:
     """Compare the legacy and new implementations of ``backend`` on ``rows`` generated rows.
 
     :meth:`run_all_tests` does everything in a temporary home and removes it. The steps
-    are public for callers that look in between: :meth:`setup` writes both stores (paths
-    in :attr:`paths` for file engines), :meth:`compare` runs the tests, :meth:`close`
-    removes everything. ``settings`` (default: the user's) supply only the PostgreSQL
-    connection; nothing is read from or written to the user's home.
+    are public for callers that look in between: :meth:`setup` writes the stores and
+    migrates the 1.x one (paths in :attr:`paths` for file engines), :meth:`compare` runs
+    the tests, :meth:`close` removes everything. ``settings`` (default: the user's) supply
+    only the PostgreSQL connection; nothing is read from or written to the user's home.
     """
 
     def __init__(self, backend: str = "sqlite", *, rows: int = 2_000, seed: int = 13, settings: Any = None) -> None:
@@ -120,8 +127,9 @@ class StorageComparisonTester:
         self.stores: dict[str, Any] = {}
         self._settings: Any = None
         self._backends: dict[str, Any] = {}
-        self._ref: StoreRef | None = None
+        self._created: list[tuple[Any, StoreRef]] = []
         self._pg_conninfo: str | None = None
+        self._migration: ComparisonTest | None = None
 
     # -- life cycle ------------------------------------------------------------------------
     def run_all_tests(self) -> ComparisonResult:
@@ -136,7 +144,9 @@ class StorageComparisonTester:
             self.close()
 
     def setup(self) -> None:
-        """Write the generated data to both sides (timed) in a new temporary home."""
+        """In a new temporary home: write the generated data as 1.x did and through the new
+        implementation (both timed), migrate the 1.x dataset with the storage phase, open
+        the three stores."""
         from mdm_core.config import load_settings
         from mdm_core.config.settings import PathsSettings
 
@@ -148,15 +158,20 @@ class StorageComparisonTester:
         self._backends = {side: _implementation(self.backend, self._settings, side == "new") for side in SIDES}
         self._write_legacy(home)
         self._write_new()
+        self._migrate(home, user)
+        ref = StoreRef(self.name, home / "datasets" / self.name)
+        legacy = self._backends["legacy"].at({"layout": "1.x", "dataset": self.name})
+        self.stores["legacy"] = legacy.open_store(ref, read_only=True)
 
     def close(self) -> None:
         """Close the stores, drop what was created on a server, remove the temporary home."""
         for store in self.stores.values():
             _quietly(store.close)
         self.stores.clear()
-        new = self._backends.get("new")
-        if new is not None and self._ref is not None and self.backend == "postgresql":
-            _quietly(lambda: new.drop_store(self._ref))
+        if self.backend == "postgresql":
+            for backend, ref in self._created:
+                _quietly(lambda b=backend, r=ref: b.drop_store(r))
+        self._created.clear()
         if self._pg_conninfo is not None:
             from mdm_plugin_legacy.write_1x import drop_1x_postgres_database
 
@@ -169,7 +184,7 @@ class StorageComparisonTester:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
 
-    # -- the two writes --------------------------------------------------------------------
+    # -- the writes and the migration ------------------------------------------------------
     def _write_legacy(self, home: Path) -> None:
         try:
             from mdm_plugin_legacy.write_1x import write_1x_dataset
@@ -183,104 +198,111 @@ class StorageComparisonTester:
                          datetime_columns=DATETIME_COLUMNS, postgres_conninfo=conninfo,
                          batch_size=self._settings.performance.batch_size)
         self.write_seconds["legacy"] = time.perf_counter() - started
-        ref = StoreRef(self.name, home / "datasets" / self.name)
-        legacy = self._backends["legacy"].at({"layout": "1.x", "dataset": self.name})
-        self.stores["legacy"] = legacy.open_store(ref, read_only=True)
         if self.backend != "postgresql":
-            self.paths["legacy"] = ref.folder / f"{self.name}.{self.backend}"
+            self.paths["legacy"] = home / "datasets" / self.name / f"{self.name}.{self.backend}"
 
     def _write_new(self) -> None:
         new = self._backends["new"]
-        self._ref = StoreRef(self.name, self.folder / "new" / self.name)
-        self._ref.folder.mkdir(parents=True)
+        ref = StoreRef(self.name, self.folder / "new" / self.name)
+        ref.folder.mkdir(parents=True)
         started = time.perf_counter()
-        store = new.create_store(self._ref)
+        store = new.create_store(ref)
+        self._created.append((new, ref))
         store.write_table(TABLE, self.source.schema, self.source.to_batches(max_chunksize=5_000))
         self.write_seconds["new"] = time.perf_counter() - started
         self.stores["new"] = store
-        files = [p for p in self._ref.folder.iterdir() if p.is_file()]
+        files = [p for p in ref.folder.iterdir() if p.is_file()]
         if files:
             self.paths["new"] = files[0]
 
+    def _migrate(self, home: Path, user: Any) -> None:
+        """The storage phase (``mdm-migrate run --phase storage``) on the 1.x dataset, then
+        its new store opened as the catalog serves it once ``use_new_storage`` is on."""
+        from mdm_core.backends import backend_at
+        from mdm_core.config import load_settings
+        from mdm_core.datasets.catalog import open_catalog
+        from mdm_core.migration.api import StorageMigrator
+        from mdm_core.testing.isolation import isolated_environment, server_environment
+
+        name = "storage phase (mdm-migrate)"
+        started = time.perf_counter()
+        with isolated_environment(home, server_environment(user)):
+            result = StorageMigrator(home=home).migrate_dataset(self.name)
+            seconds = {"migrated": time.perf_counter() - started}
+            if not result.success:
+                self._migration = ComparisonTest(name, False, f"the storage phase failed: {result.error}",
+                                                 seconds=seconds)
+                return
+            loaded = load_settings(home, fresh=True).settings
+            settings = attrs.evolve(loaded, flags=attrs.evolve(loaded.flags, use_new_storage=True))
+            catalog = open_catalog(settings)
+            info = catalog.load(self.name)
+            ref = catalog.store_ref(info)
+            backend = backend_at(self.backend, info.store, settings)
+        self._created.append((backend, ref))
+        self.stores["migrated"] = backend.open_store(ref, read_only=True)
+        files = [p for p in ref.folder.iterdir() if p.suffix == f".{self.backend}"]
+        if files:
+            self.paths["migrated"] = files[0]
+        self._migration = ComparisonTest(name, True, seconds=seconds)
+
     # -- the tests -------------------------------------------------------------------------
     def compare(self) -> ComparisonResult:
-        """Run every test on the stores :meth:`setup` wrote."""
-        tests = [ComparisonTest("write", True, seconds=dict(self.write_seconds))]
-        tests.append(self._run("row count", lambda s: s.row_count(TABLE), _same_count))
-        tests.append(self._run("columns and types", lambda s: s.table_schema(TABLE), self._same_schema))
-        tests.append(self._run("full content (checksum)", _read, self._same_content))
-        tests.append(self._run("store checksum", lambda s: (s.checksum(TABLE), _read(s)), _own_checksum))
-        for name, where in FILTERS.items():
-            tests.append(self._run(name, lambda s, w=where: _read(s, where=w),
-                                   lambda a, n, w=where: self._same_content(a, n, where=w)))
-        tests.append(self._run("projection", lambda s: _read(s, columns=["label", "id"]), self._same_content))
-        tests.append(self._run("projection with limit", lambda s: _read(s, columns=["id", "label"], limit=100),
-                               self._limited))
+        """Run every test on the stores :meth:`setup` wrote: legacy vs new, then (after the
+        storage phase's own test) legacy vs migrated, those names prefixed ``migrated: ``."""
+        tests = [ComparisonTest("write", True, seconds=dict(self.write_seconds)), *self._questions("new")]
+        if self._migration is not None:
+            tests.append(self._migration)
+            if self._migration.passed:
+                tests.extend(self._questions("migrated", prefix="migrated: "))
         return ComparisonResult(self.backend, self.rows, tuple(tests))
 
-    def _run(self, name: str, ask: Callable[[Any], Any],
+    def _questions(self, other: str, prefix: str = "") -> list[ComparisonTest]:
+        pair = ("legacy", other)
+        tests = [
+            self._run(f"{prefix}row count", pair, lambda s: s.row_count(TABLE), _same_count),
+            self._run(f"{prefix}columns and types", pair, lambda s: s.table_schema(TABLE), _same_schema),
+            self._run(f"{prefix}full content (checksum)", pair, _read, _same_content),
+            self._run(f"{prefix}store checksum", pair, lambda s: (s.checksum(TABLE), _read(s)), _own_checksum),
+        ]
+        for name, where in FILTERS.items():
+            tests.append(self._run(f"{prefix}{name}", pair, lambda s, w=where: _read(s, where=w),
+                                   lambda a, n, w=where: _same_content(a, n, where=w)))
+        tests.append(self._run(f"{prefix}projection", pair, lambda s: _read(s, columns=["label", "id"]),
+                               _same_content))
+        tests.append(self._run(f"{prefix}projection with limit", pair,
+                               lambda s: _read(s, columns=["id", "label"], limit=100), self._limited))
+        return tests
+
+    def _run(self, name: str, pair: tuple[str, str], ask: Callable[[Any], Any],
              check: Callable[[dict[str, Any], list[str]], str | None]) -> ComparisonTest:
-        """Ask both sides (timed); ``check`` returns the problem (None: same) and adds notes."""
+        """Ask both sides of ``pair`` (timed); ``check`` gets their answers (legacy first)
+        and returns the problem (None: same), adding notes."""
         answers: dict[str, Any] = {}
         seconds: dict[str, float] = {}
-        for side in SIDES:
+        for side in pair:
             started = time.perf_counter()
             try:
                 answers[side] = ask(self.stores[side])
             except MDMError as exc:
-                return ComparisonTest(name, False, f"the {side} implementation failed: {exc}", seconds=seconds)
+                return ComparisonTest(name, False, f"the {side} side failed: {exc}", seconds=seconds)
             finally:
                 seconds[side] = time.perf_counter() - started
         notes: list[str] = []
         problem = check(answers, notes)
-        if problem:
-            return ComparisonTest(name, False, problem, tuple(notes), seconds)
-        return ComparisonTest(name, True, None, tuple(notes), seconds)
-
-    def _same_schema(self, answers: dict[str, pa.Schema], notes: list[str]) -> str | None:
-        legacy, new = answers["legacy"], answers["new"]
-        if legacy.names != new.names:
-            return f"the column names differ: legacy {legacy.names}, new {new.names}."
-        for field in new:
-            theirs = legacy.field(field.name).type
-            if theirs != field.type:
-                notes.append(f"'{field.name}': legacy {theirs}, new {field.type}")
-            if _kind(theirs, field.type) != _kind(field.type, field.type):
-                return (f"column '{field.name}' is {theirs} on legacy and {field.type} on new, "
-                        "which no normalisation makes equal.")
-        return None
-
-    def _same_content(self, answers: dict[str, pa.Table], notes: list[str],
-                      where: Sequence[tuple[str, str, Any]] = ()) -> str | None:
-        """Equal content after normalisation; with ``where``, the filter is applied again
-        to the normalised rows (a NaN the new side kept is NULL for the filter too)."""
-        target = answers["new"].schema
-        normal = {}
-        for side in SIDES:
-            side_notes: list[str] = []
-            table = _normalised(answers[side], target, side_notes)
-            if where:
-                kept = _refiltered(table, where)
-                if kept.num_rows != table.num_rows:
-                    side_notes.append(f"{table.num_rows - kept.num_rows} row(s) matched only because "
-                                      "of NaN, which the legacy format stores as NULL")
-                table = kept
-            notes.extend(f"{side}: {note}" for note in side_notes)
-            normal[side] = table
-        sums = {side: checksum_batches(normal[side].to_batches()) for side in SIDES}
-        if sums["legacy"] == sums["new"]:
-            return None
-        return _difference(normal["legacy"], normal["new"])
+        return ComparisonTest(name, problem is None, problem, tuple(notes), seconds)
 
     def _limited(self, answers: dict[str, pa.Table], notes: list[str]) -> str | None:
         """Limited reads may return different rows: each must hold ``limit`` rows, the
         projected columns in order, and only rows of the source (matched by id)."""
-        source = _normalised(self.source.select(["id", "label"]), answers["new"].schema, [])
+        target = list(answers.values())[1].schema
+        source = _normalised(self.source.select(["id", "label"]), target, [])
         expected = dict(zip(source["id"].to_pylist(), source["label"].to_pylist(), strict=True))
-        for side in SIDES:
-            table = _normalised(answers[side], answers["new"].schema, [])
+        for side, answer in answers.items():
+            table = _normalised(answer, target, [])
             if table.num_rows != 100 or table.column_names != ["id", "label"]:
-                return f"the {side} side returned {table.num_rows} rows of {table.column_names}, not 100 of ['id', 'label']."
+                return (f"the {side} side returned {table.num_rows} rows of {table.column_names}, "
+                        "not 100 of ['id', 'label'].")
             wrong = [i for i, label in zip(table["id"].to_pylist(), table["label"].to_pylist(), strict=True)
                      if expected.get(i, object()) != label]
             if wrong:
@@ -316,15 +338,52 @@ def _read(store: Any, **kwargs: Any) -> pa.Table:
 
 
 def _same_count(answers: dict[str, int], notes: list[str]) -> str | None:
-    if answers["legacy"] != answers["new"]:
-        return f"legacy counts {answers['legacy']} rows, new {answers['new']}."
+    (a, first), (b, second) = answers.items()
+    if first != second:
+        return f"{a} counts {first} rows, {b} {second}."
     return None
+
+
+def _same_schema(answers: dict[str, pa.Schema], notes: list[str]) -> str | None:
+    (a, theirs), (b, ours) = answers.items()
+    if theirs.names != ours.names:
+        return f"the column names differ: {a} {theirs.names}, {b} {ours.names}."
+    for field in ours:
+        other = theirs.field(field.name).type
+        if other != field.type:
+            notes.append(f"'{field.name}': {a} {other}, {b} {field.type}")
+        if _kind(other, field.type) != _kind(field.type, field.type):
+            return (f"column '{field.name}' is {other} on {a} and {field.type} on {b}, "
+                    "which no normalisation makes equal.")
+    return None
+
+
+def _same_content(answers: dict[str, pa.Table], notes: list[str],
+                  where: Sequence[tuple[str, str, Any]] = ()) -> str | None:
+    """Equal content after normalisation; with ``where``, the filter is applied again to
+    the normalised rows (a NaN one side kept is NULL for the filter too)."""
+    target = list(answers.values())[1].schema
+    normal = {}
+    for side, answer in answers.items():
+        side_notes: list[str] = []
+        table = _normalised(answer, target, side_notes)
+        if where:
+            kept = _refiltered(table, where)
+            if kept.num_rows != table.num_rows:
+                side_notes.append(f"{table.num_rows - kept.num_rows} row(s) matched only because "
+                                  "of NaN, which the legacy format stores as NULL")
+            table = kept
+        notes.extend(f"{side}: {note}" for note in side_notes)
+        normal[side] = table
+    (a, first), (b, second) = normal.items()
+    if checksum_batches(first.to_batches()) == checksum_batches(second.to_batches()):
+        return None
+    return _difference(a, first, b, second)
 
 
 def _own_checksum(answers: dict[str, tuple[str, pa.Table]], notes: list[str]) -> str | None:
     """Each side's ``checksum`` must be the checksum of what that side reads."""
-    for side in SIDES:
-        stored, table = answers[side]
+    for side, (stored, table) in answers.items():
         if stored != checksum_batches(table.to_batches()):
             return f"the {side} store's checksum {stored} is not that of its own content."
     return None
@@ -382,20 +441,20 @@ def _refiltered(table: pa.Table, where: Sequence[tuple[str, str, Any]]) -> pa.Ta
     return table.filter(mask)
 
 
-def _difference(legacy: pa.Table, new: pa.Table) -> str:
-    if legacy.num_rows != new.num_rows:
-        return f"legacy returns {legacy.num_rows} rows, new {new.num_rows}."
-    if legacy.column_names != new.column_names:
-        return f"legacy returns columns {legacy.column_names}, new {new.column_names}."
-    keys = [c for c in ("id",) if c in new.column_names] or new.column_names
-    legacy, new = (t.sort_by([(k, "ascending") for k in keys]) for t in (legacy, new))
-    for name in new.column_names:
-        theirs, ours = legacy[name].to_pylist(), new[name].to_pylist()
-        rows = [i for i, (a, b) in enumerate(zip(theirs, ours, strict=True)) if a != b]
+def _difference(a: str, first: pa.Table, b: str, second: pa.Table) -> str:
+    if first.num_rows != second.num_rows:
+        return f"{a} returns {first.num_rows} rows, {b} {second.num_rows}."
+    if first.column_names != second.column_names:
+        return f"{a} returns columns {first.column_names}, {b} {second.column_names}."
+    keys = [c for c in ("id",) if c in second.column_names] or second.column_names
+    first, second = (t.sort_by([(k, "ascending") for k in keys]) for t in (first, second))
+    for name in second.column_names:
+        theirs, ours = first[name].to_pylist(), second[name].to_pylist()
+        rows = [i for i, (x, y) in enumerate(zip(theirs, ours, strict=True)) if x != y]
         if rows:
-            first = rows[0]
+            row = rows[0]
             return (f"column '{name}' differs in {len(rows)} row(s), first at {keys[0]}="
-                    f"{new[keys[0]][first].as_py()!r}: legacy {theirs[first]!r}, new {ours[first]!r}.")
+                    f"{second[keys[0]][row].as_py()!r}: {a} {theirs[row]!r}, {b} {ours[row]!r}.")
     return "the contents differ (same rows after sorting, different multiplicities)."
 
 
