@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table
+from mdm_core.config.shown import settings_rows, unknown_key_lines
 
 
 @click.group()
@@ -58,38 +59,6 @@ def validate() -> None:
         click.echo(f"Warning: {mask(note)}", err=True)
     where = ", ".join(loaded.files) or "no config file (defaults)"
     click.echo(f"Configuration is valid ({where}).")
-
-
-def settings_rows(loaded) -> list[tuple[str, object, str]]:
-    """(key, value as it may be shown, source) of every setting: secrets masked."""
-    from mdm_core.config.model import converter, get_dotted, settings_model
-    from mdm_core.secrets import mask
-
-    values = converter.unstructure(loaded.settings)
-    rows = []
-    for dotted, leaf in settings_model().leaves.items():
-        _, value = get_dotted(values, dotted)
-        rows.append((dotted, leaf.shown(value), mask(loaded.sources.get(dotted, "default"))))
-    return rows
-
-
-def unknown_key_lines(loaded) -> list[str]:
-    """One line per plugin section holding keys its settings class does not declare."""
-    from mdm_core.config.model import settings_model, source_of
-    from mdm_core.secrets import mask
-
-    by_section: dict = {}
-    for dotted in loaded.unknown:
-        section = next(s for s in settings_model().sections if dotted.startswith(s.dotted + "."))
-        by_section.setdefault(section, []).append(dotted)
-    lines = []
-    for section, keys in by_section.items():
-        where = sorted({mask(source_of(k, loaded.sources)) for k in keys})
-        known = [d[len(section.dotted) + 1:] for d, leaf in settings_model().leaves.items() if leaf.section == section]
-        lines.append(f"{', '.join(where)}: unknown key{'s' if len(keys) > 1 else ''} "
-                     f"{', '.join(repr(k) for k in keys)} in section '{section.dotted}' of plugin "
-                     f"'{section.plugin}' (known: {', '.join(known)})")
-    return lines
 
 
 @config.command()

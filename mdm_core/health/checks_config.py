@@ -15,9 +15,9 @@ def check_config(home: Path) -> tuple[Check, Any]:
     """The config check (what ``mdm config validate`` checks: the file parses, values have
     their types and allowed choices, no unknown keys) and the loaded settings (None when
     they cannot be loaded at all)."""
-    from mdm_core.cli.config import unknown_key_lines
     from mdm_core.config import load_settings
     from mdm_core.config.model import check_choices
+    from mdm_core.config.shown import unknown_key_lines
     from mdm_core.errors import MDMError
 
     fix = f"Edit {home / 'mdm.yaml'} or the MDM_* variable named, then run `mdm config validate`."

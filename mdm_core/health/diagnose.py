@@ -148,7 +148,7 @@ def _version(distribution: str) -> str | None:
 
 def _config(loaded: Any) -> dict[str, Any]:
     """What ``mdm config show --sources --format json`` gives (or the load error)."""
-    from mdm_core.cli.config import settings_rows
+    from mdm_core.config.shown import settings_rows
 
     if isinstance(loaded, str):
         return {"error": loaded}
