@@ -85,43 +85,36 @@ def store_file_names(settings: Any) -> set[str]:
 
 
 def _check_dataset(catalog: Any, info: Any, backends: dict[str, Any], deep: bool) -> Check:
-    from mdm_core.health.checks_storage import DOCTOR_CONNECT_TIMEOUT
+    """The row of one dataset whose metadata parses (its store opened read-only; a
+    server gets :data:`~mdm_core.health.checks_storage.DOCTOR_CONNECT_TIMEOUT` seconds
+    to answer whether the store exists, reading then takes what it takes)."""
+    from mdm_core.backends import backend_at, get_backend
+    from mdm_core.errors import MDMError
+    from mdm_core.health.checks_storage import DOCTOR_CONNECT_TIMEOUT, with_connect_timeout
     from mdm_core.migration.readiness import probe_within
 
     name = f"dataset {info.name}"
+    check_backend = f"Check the {info.backend} backend (mdm storage test --backend {info.backend})."
     if info.status != "ok":
         problem = info.problems[-1] if info.problems else info.status
         return fail(DATASETS, name, mask(problem), f"mdm-migrate check (or mdm dataset remove {info.name})")
-    outcome: list[Check] = []
-    seconds = DOCTOR_CONNECT_TIMEOUT * (4 if deep else 2)
-    error = probe_within(seconds, lambda: outcome.append(_inspect(catalog, info, backends, deep)))
-    if outcome:
-        return outcome[0]
-    return fail(DATASETS, name, f"its store cannot be read: {mask(error)}",
-                f"Check the {info.backend} backend (mdm storage test --backend {info.backend}).")
-
-
-def _inspect(catalog: Any, info: Any, backends: dict[str, Any], deep: bool) -> Check:
-    """The row of one readable-metadata dataset (its store opened read-only)."""
-    from mdm_core.backends import backend_at, get_backend
-    from mdm_core.errors import MDMError
-    from mdm_core.health.checks_storage import with_connect_timeout
-
-    name = f"dataset {info.name}"
     try:
         if info.backend not in backends:
             backends[info.backend] = get_backend(info.backend, with_connect_timeout(catalog.settings))
         backend = backend_at(info.backend, info.store, catalog.settings, base=backends[info.backend])
         ref = catalog.store_ref(info)
-        if not backend.store_exists(ref):
+        exists: list[bool] = []
+        error = probe_within(DOCTOR_CONNECT_TIMEOUT + 2, lambda: exists.append(backend.store_exists(ref)))
+        if error is not None:
+            return fail(DATASETS, name, f"its store cannot be reached: {mask(error)}", check_backend)
+        if not exists[0]:
             return fail(DATASETS, name, f"its {info.backend} store is missing.",
                         f"mdm dataset remove {info.name}, then register it again "
                         f"(or `mdm restore FILE` from a backup of it).")
         with backend.open_store(ref, read_only=True) as store:
             problems = _compare(info, store, deep)
     except MDMError as exc:
-        return fail(DATASETS, name, mask(exc), f"Check the {info.backend} backend (mdm storage test --backend "
-                                                f"{info.backend}).")
+        return fail(DATASETS, name, mask(exc), check_backend)
     if problems:
         return fail(DATASETS, name, "; ".join(problems) + ".", _register_again(info))
     rows = sum(t.row_count for t in info.data_tables)
