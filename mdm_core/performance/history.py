@@ -177,6 +177,14 @@ def client_target(client: Any, name: str, *args: Any, **kwargs: Any) -> dict[str
     return {"settings": client.settings, "dataset": normalize_name(name)}
 
 
+def export_target(client: Any, name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """``MDMClient.export_dataset_result``: :func:`client_target` plus the dataset's backend."""
+    about = client_target(client, name)
+    with contextlib.suppress(Exception):  # an unknown dataset: the record says which name failed
+        about["backend"] = client.catalog.load(about["dataset"]).backend
+    return about
+
+
 def dataset_outcome(info: Any) -> dict[str, Any]:
     """A DatasetInfo: the rows of its data tables, its backend."""
     return {"rows": sum(t.row_count for t in info.data_tables), "backend": info.backend}
