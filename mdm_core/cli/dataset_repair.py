@@ -12,8 +12,10 @@ from mdm_core.cli.output import FORMAT_OPTION, emit_json
 @click.argument("name")
 @FORMAT_OPTION
 def repair(name: str, fmt: str) -> None:
-    """Rebuild the unreadable metadata of dataset NAME from its store (tables, columns,
-    types, row counts); the damaged file is kept as dataset.yaml.corrupt-<time>."""
+    """Rebuild the unreadable metadata of dataset NAME from its store.
+
+    Tables, columns, types and row counts are read from the database; the damaged file
+    is kept as dataset.yaml.corrupt-<time>."""
     from mdm_core.config import load_settings
     from mdm_core.datasets.models import dataset_to_dict
     from mdm_core.datasets.repair import repair_dataset

@@ -17,8 +17,10 @@ from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table
               help="First clear what is safe: lock files of dead processes and interrupted dataset operations.")
 @FORMAT_OPTION
 def doctor(deep: bool, fix: bool, fmt: str) -> None:
-    """Check the configuration, plugins, backends, datasets, features, disk and locks;
-    each problem comes with the command that fixes it (exit 1 when any check fails)."""
+    """Check this home's health, each problem with the command that fixes it.
+
+    Config, plugins, storage backends, datasets, features, disk space and permissions,
+    stale locks and interrupted work; exit code 1 when any check fails."""
     from mdm_core.health.model import Status
     from mdm_core.health.runner import run_doctor
 
@@ -48,9 +50,11 @@ def _fix() -> list[str]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the bundle to FILE instead of stdout.")
 def diagnose(comprehensive: bool, output: Path | None) -> None:
-    """Print one JSON bundle for a bug report: platform, versions, plugins, MDM_* variables,
-    config with sources, datasets, disk, recent log lines, migration status, doctor's
-    results. Passwords and DSN secrets are always masked."""
+    """Print one JSON bundle for a bug report (secrets masked).
+
+    Platform, versions, plugins, MDM_* variables, config with sources, datasets, disk,
+    recent log lines, migration status and doctor's results. Passwords and DSN secrets
+    are always masked."""
     from mdm_core.health.diagnose import diagnose_text
 
     text = diagnose_text(comprehensive=comprehensive)
