@@ -337,13 +337,13 @@ def test_a_1x_home_is_backed_up_and_restored(legacy_fixture, use_home, cli, tmp_
 @settings(max_examples=6, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(table=arrow_tables(max_rows=30))
-def test_random_tables_round_trip_through_backup_and_restore(small, cli, tmp_path, table):
+def test_random_tables_round_trip_through_backup_and_restore(client, cli, tmp_path, table):
     source = tmp_path / "random.parquet"
     pq.write_table(table, source)
-    small.register_dataset("random", source, generate_features=False, force=True)
+    client.register_dataset("random", source, generate_features=False, force=True)
     archive = tmp_path / "random.tar"
     archive.unlink(missing_ok=True)
     _json(cli("backup", "random", "-o", str(archive), "--format", "json"))
     _json(cli("restore", str(archive), "--as", "random_back", "--force", "--format", "json"))
-    assert _checksums(small, "random_back") == _checksums(small, "random")
-    assert _data(small, "random_back") == _data(small, "random")
+    assert _checksums(client, "random_back") == _checksums(client, "random")
+    assert _data(client, "random_back") == _data(client, "random")
