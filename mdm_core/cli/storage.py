@@ -1,4 +1,5 @@
-"""``mdm storage test``: run the quick conformance checks against a storage backend.
+"""``mdm storage test``: run the quick conformance checks against a storage backend
+(``mdm storage compare`` lives in :mod:`mdm_core.cli.storage_compare`).
 
 The checks (:mod:`mdm_core.testing.checks`) run against temporary stores in a temporary
 folder (a temporary schema on PostgreSQL), which are removed afterwards whatever happens.
@@ -13,6 +14,7 @@ import tempfile
 import click
 
 from mdm_core.cli.output import FORMAT_OPTION, emit_json, emit_table
+from mdm_core.cli.storage_compare import compare
 
 
 @click.group()
@@ -61,10 +63,4 @@ def test(backend_name: str | None, fmt: str) -> None:
         sys.exit(1)
 
 
-def _add_compare() -> None:
-    from mdm_core.cli.storage_compare import compare
-
-    storage.add_command(compare)
-
-
-_add_compare()
+storage.add_command(compare)
