@@ -22,7 +22,7 @@ def list_(fmt: str) -> None:
     from mdm_core.plugins import IMPLEMENTATION_HOOKS, get_plugin_manager
 
     manager = get_plugin_manager()
-    _call_every_hook()
+    call_every_hook()
     flags = load_settings().settings.flags
     winners = []
     for kind in IMPLEMENTATION_HOOKS:
@@ -43,7 +43,7 @@ def list_(fmt: str) -> None:
                [[w["hook"], w["name"], f"{w['plugin']} ({w['generation']})", w["reason"]] for w in winners])
 
 
-def _call_every_hook() -> None:
+def call_every_hook() -> None:
     """Call every 1:N hook through the code that uses it, so a plugin failing in any of
     them is marked failed before the report is drawn (selectable hooks are called below)."""
     from mdm_core.cli.main import plugin_commands

@@ -38,13 +38,15 @@ def check_config(home: Path) -> tuple[Check, Any]:
 
 def check_plugins() -> list[Check]:
     """One FAIL per plugin that failed to load or to answer a hook (with its error), or
-    one OK row. Asking every family for its implementations marks the plugins whose
-    hooks fail."""
+    one OK row. Every hook is called first, as ``mdm plugins list`` does, so a plugin
+    whose hook fails is marked."""
+    from mdm_core.cli.plugins import call_every_hook
     from mdm_core.errors import MDMError
     from mdm_core.plugins import IMPLEMENTATION_HOOKS, get_plugin_manager
 
     try:
         manager = get_plugin_manager()
+        call_every_hook()
         for kind in IMPLEMENTATION_HOOKS:
             manager.implementations(kind)
     except MDMError as exc:  # MDM_STRICT_PLUGINS: the first failure is fatal
