@@ -28,6 +28,10 @@ class StorageError(MDMError):
     """A storage backend failed or is unavailable."""
 
 
+class OutOfMemory(MDMError):
+    """Work ran out of memory even with smaller batches (see :mod:`mdm_core.memory`)."""
+
+
 class PluginError(MDMError):
     """A plugin failed to load or no plugin provides what is needed."""
 

@@ -209,7 +209,8 @@ class MDMClient:
         info = self._readable(self.get_dataset_info(name))
         with self._open(info) as store:
             return export_tables(store, info, Path(output_dir).expanduser(), fmt=format,
-                                 batch_size=self.settings.performance.batch_size, **options)
+                                 batch_size=self.settings.performance.batch_size,
+                                 memory_budget_mb=self.settings.performance.memory_budget_mb, **options)
 
     def get_statistics(
         self, name: str, table: str | None = None, columns: Sequence[str] | None = None,

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from mdm_core.datasets.models import DatasetInfo
 from mdm_core.errors import DatasetError
+from mdm_core.memory import governed_rows, retry_on_memory_error
 from mdm_core.storage import Store
 
 #: File formats and their extensions.
@@ -115,9 +116,12 @@ def export_tables(
     columns: Sequence[str] | None = None,
     include_features: bool = True,
     batch_size: int = 10_000,
+    memory_budget_mb: int = 0,
     on_file: Callable[[ExportedFile], None] | None = None,
 ) -> ExportResult:
-    """Write the chosen tables of ``info`` (read from ``store``) into ``output_dir``.
+    """Write the chosen tables of ``info`` (read from ``store``) into ``output_dir``, in
+    batches of ``batch_size`` rows or fewer when rows are wide (``memory_budget_mb`` is
+    ``performance.memory_budget_mb``; see :mod:`mdm_core.memory`).
 
     With ``columns`` each table gets the listed columns it has, in that order; a column no
     chosen table has is an error, a table having none of them is skipped."""
@@ -148,9 +152,8 @@ def export_tables(
         raise DatasetError(f"Cannot create the output folder {output_dir}: {exc.strerror or exc}.") from exc
     for name, cols in plan:
         target = output_dir / file_name(info.name, name, fmt, codec)
-        reader = store.read_table(name, columns=cols, batch_size=batch_size)
         try:
-            rows = write_file(reader, target, fmt, codec)
+            rows = _export_table(store, name, cols, target, fmt, codec, batch_size, memory_budget_mb)
         except OSError as exc:
             raise DatasetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
         exported = ExportedFile(name, target, rows, target.stat().st_size)
@@ -158,6 +161,17 @@ def export_tables(
         if on_file:
             on_file(exported)
     return result
+
+
+def _export_table(store: Store, name: str, columns: list[str] | None, target: Path, fmt: str, codec: str | None,
+                  batch_size: int, memory_budget_mb: int) -> int:
+    """Write table ``name`` to ``target`` in batches that fit the memory budget; rows written."""
+    rows = governed_rows(batch_size, memory_budget_mb, what=f"table '{name}'",
+                         probe=lambda n: store.read_table(name, columns=columns, limit=n, batch_size=n))
+    return retry_on_memory_error(
+        lambda r: write_file(store.read_table(name, columns=columns, batch_size=r), target, fmt, codec),
+        rows, what=f"Exporting table '{name}'", batch_size=batch_size,
+    )
 
 
 def write_file(reader: pa.RecordBatchReader, target: Path, fmt: str, codec: str | None) -> int:

@@ -44,9 +44,10 @@ from mdm_core.datasets.models import (
     normalize_name,
     normalize_problem_type,
 )
-from mdm_core.errors import DatasetError, StorageError
+from mdm_core.errors import DatasetError, OutOfMemory, StorageError
 from mdm_core.features.runner import generate_features
 from mdm_core.logging import get_logger
+from mdm_core.memory import governed_rows, out_of_memory_message
 from mdm_core.performance.history import dataset_outcome, recorded, registration_target
 from mdm_core.progress import RowProgress, row_progress
 from mdm_core.sources import SourceReader, reader_for
@@ -116,8 +117,8 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     problem_type = normalize_problem_type(request.problem_type)
     overrides = dict(request.column_types)
     discovered = discover(Path(request.path).expanduser())
-    batch_size = settings.performance.batch_size
-    readers = {t.name: reader_for(t.path, batch_size, kinds=overrides) for t in discovered.tables}
+    batch_rows = {t.name: _batch_rows(t.path, settings, overrides) for t in discovered.tables}
+    readers = {t.name: reader_for(t.path, batch_rows[t.name], kinds=overrides) for t in discovered.tables}
     main_table = _main_table(discovered)
     target = request.target or _kaggle_target(discovered, readers)
     main_columns = readers[main_table].column_names()
@@ -162,16 +163,27 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
                         max_columns=backend.capabilities.max_columns,
                     )
                     record_features(info, result)
-        except BaseException:
+        except BaseException as exc:
             if tap is not None:
                 tap.cancel()
             abandon_registration(catalog, backend, operation, store_created=store_created)
+            if isinstance(exc, MemoryError):
+                raise OutOfMemory(out_of_memory_message(f"Registering '{name}'", min(batch_rows.values()),
+                                                        settings.performance.batch_size)) from None
             raise
         commit_registration(catalog, backend, operation, info)
         if replaced is not None and replaced.legacy:
             catalog.discard(replaced)  # the 1.x metadata of the dataset just replaced
     log.info("registered dataset", dataset=name, backend=backend_name, tables=[t.name for t in info.tables])
     return info
+
+
+def _batch_rows(path: Path, settings: Settings, kinds: dict[str, str]) -> int:
+    """Rows per batch for ``path``: ``performance.batch_size``, fewer when its rows are too
+    wide for ``performance.memory_budget_mb`` (see :mod:`mdm_core.memory`)."""
+    perf = settings.performance
+    return governed_rows(perf.batch_size, perf.memory_budget_mb, what=path.name,
+                         probe=lambda n: reader_for(path, n, kinds=kinds).open())
 
 
 def _refuse_existing(catalog: Catalog, name: str, force: bool) -> None:

@@ -5,7 +5,8 @@ The data streams in batches from the source reader through the target backend's
 target's ``write_table`` (one transaction: on any failure nothing of the table remains),
 while a content checksum of the stream is kept. The target is then read back for its own
 checksum and row count: equal checksums mean the same multiset of rows with the same
-types. Memory holds one batch at a time.
+types. Memory holds one batch at a time, of at most ``batch_size`` rows and fewer when rows
+are wide (:mod:`mdm_core.memory`); a MemoryError copies the table again with half the rows.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from mdm_core.checksum import ContentChecksum
+from mdm_core.memory import governed_rows, retry_on_memory_error
 from mdm_core.storage import StorageBackend, Store, StoreRef
 
 if TYPE_CHECKING:
@@ -36,11 +38,23 @@ class CopyResult:
 
 
 def copy_table(source: Store, table: str, target: Store, target_backend: StorageBackend, *, batch_size: int,
-               progress: Callable[[int], None] = lambda rows: None, target_table: str | None = None) -> CopyResult:
+               memory_budget_mb: int = 0, progress: Callable[[int], None] = lambda rows: None,
+               target_table: str | None = None) -> CopyResult:
     """Copy ``table`` of ``source`` into ``target`` (as ``target_table``, default the same
     name), replacing a table of that name left by an interrupted attempt; returns the
-    counts and checksums of both sides."""
-    name = target_table or table
+    counts and checksums of both sides. ``memory_budget_mb`` is
+    ``performance.memory_budget_mb``."""
+    rows = governed_rows(batch_size, memory_budget_mb, lambda n: source.read_table(table, limit=n, batch_size=n),
+                         what=f"table '{table}'")
+    return retry_on_memory_error(
+        lambda r: _copy(source, table, target, target_backend, batch_size=r, progress=progress,
+                        name=target_table or table),
+        rows, what=f"Copying table '{table}'", batch_size=batch_size,
+    )
+
+
+def _copy(source: Store, table: str, target: Store, target_backend: StorageBackend, *, batch_size: int,
+          progress: Callable[[int], None], name: str) -> CopyResult:
     reader = source.read_table(table, batch_size=batch_size)
     checksum = ContentChecksum()
     as_stored = getattr(target_backend, "as_stored", None)

@@ -247,7 +247,8 @@ def _copy(ctx: StepContext, unit: Unit) -> UnitResult:
     with source_backend.open_store(catalog.store_ref(info), read_only=True) as source, \
             open_target_store(target_backend, ref, staging_folder=staging_folder(ctx)) as target:
         copied = copy_table(source, str(unit.table), target, target_backend,
-                            batch_size=ctx.settings.performance.batch_size, progress=ctx.progress)
+                            batch_size=ctx.settings.performance.batch_size,
+                            memory_budget_mb=ctx.settings.performance.memory_budget_mb, progress=ctx.progress)
     return UnitResult(
         copied.rows_read, copied.rows_written, copied.checksum_source, copied.checksum_target,
         created={"backend": data["to"], "key": data["key"], "location": target_backend.describe(ref),

@@ -87,7 +87,7 @@ class LegacyStorageStep:
             with LegacyStore(open_legacy_database(record), name, set(record.incomplete_features)) as source, \
                     open_target_store(backend, ref, staging_folder=ctx.home / STAGING) as store:
                 copied = copy_table(source, table, store, backend, batch_size=settings.performance.batch_size,
-                                    progress=ctx.progress)
+                                    memory_budget_mb=settings.performance.memory_budget_mb, progress=ctx.progress)
             location = backend.describe(ref)
         return UnitResult(copied.rows_read, copied.rows_written, copied.checksum_source, copied.checksum_target,
                           created={"backend": target, "key": ref.key, "location": location, "table": table,
