@@ -46,6 +46,7 @@ from mdm_core.datasets.archive_tar import MemberSink, TarWriter
 from mdm_core.datasets.models import DatasetInfo, dataset_to_dict, normalize_name
 from mdm_core.errors import DatasetError, MDMError
 from mdm_core.logging import get_logger
+from mdm_core.performance.history import recorded
 from mdm_core.progress import row_progress
 from mdm_core.yamlio import dump_yaml
 
@@ -169,6 +170,12 @@ def check_output_folder(folder: Path, needed: int) -> int:
     return free
 
 
+def _history_target(client: MDMClient, names: Sequence[str] = (), *args, **kwargs) -> dict:
+    """What the operations history records of a backup: the datasets named (``*``: all)."""
+    return {"settings": client.settings, "dataset": ",".join(names) or "*"}
+
+
+@recorded("backup", _history_target, lambda result: {"rows": result.rows})
 def backup(client: MDMClient, names: Sequence[str] = (), output: str | Path | None = None,
            compression: str = DEFAULT_CODEC) -> BackupResult:
     """Write the archive of ``names`` (every dataset of the home when empty); see the

@@ -47,6 +47,7 @@ from mdm_core.datasets.locks import dataset_lock
 from mdm_core.datasets.models import DatasetInfo, dataset_from_dict, normalize_name
 from mdm_core.errors import DatasetError
 from mdm_core.logging import get_logger
+from mdm_core.performance.history import recorded
 from mdm_core.progress import row_progress
 from mdm_core.storage import StorageBackend, Store
 from mdm_core.yamlio import load_yaml
@@ -107,6 +108,18 @@ def open_archive(path: str | Path) -> TarReader:
         raise DatasetError(f"{archive} is not an MDM backup archive ({exc}).") from None
 
 
+def _history_target(settings: Settings, archive: str | Path, names: Sequence[str] = (), *, backend: str | None = None,
+                    as_name: str | None = None, **kwargs) -> dict:
+    """What the operations history records of a restore: the datasets (``*``: all), the backend asked for."""
+    return {"settings": settings, "dataset": as_name or ",".join(names) or "*", "backend": backend}
+
+
+def _history_outcome(result: RestoreResult) -> dict:
+    return {"rows": sum(t.rows for d in result.datasets for t in d.tables),
+            "backend": ",".join(sorted({d.backend for d in result.datasets}))}
+
+
+@recorded("restore", _history_target, _history_outcome)
 def restore(settings: Settings, archive: str | Path, names: Sequence[str] = (), *, backend: str | None = None,
             as_name: str | None = None, force: bool = False) -> RestoreResult:
     """Restore ``names`` (all when empty) from ``archive``; ``backend`` for all of them
