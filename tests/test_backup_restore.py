@@ -314,7 +314,7 @@ def test_a_killed_backup_leaves_no_complete_looking_file(home, run_mdm, flights_
 
 
 @pytest.mark.slow
-def test_a_1x_home_is_backed_up_and_restored(legacy_fixture, use_home, cli, tmp_path):
+def test_a_1x_home_is_backed_up_and_restored(legacy_fixture, use_home, cli, tmp_path, monkeypatch):
     from mdm_core.datasets.client import MDMClient
 
     use_home(legacy_fixture / "home")
@@ -331,6 +331,14 @@ def test_a_1x_home_is_backed_up_and_restored(legacy_fixture, use_home, cli, tmp_
     assert not info.legacy and info.backend == "sqlite" and [t.name for t in info.tables] == ["data"]
     assert restored["datasets"][0]["tables"][0]["checksum"] == weather["tables"][0]["checksum"]
     assert client.load_arrow("weather_new", "data").equals(client.load_arrow("weather", "data"))
+    monkeypatch.setenv("MDM_FLAGS_USE_NEW_STORAGE", "true")  # the new backends do not read the 1.x layout
+    plan = cli("backup", "--dry-run", "-o", str(tmp_path), "--format", "json")
+    assert plan.exit_code == 1
+    assert [d["name"] for d in json.loads(plan.stdout)["datasets"]] == ["weather_new"]
+    left_out = {d["name"]: d["reason"] for d in json.loads(plan.stdout)["not_backed_up"]}
+    assert sorted(left_out) == ["penguins", "penguins_raw", "sample", "weather"]
+    assert all("stored in the MDM 1.x layout" in reason for reason in left_out.values())
+    assert "Not backed up: dataset 'weather' cannot be read: This dataset is stored in the MDM 1.x" in plan.stderr
 
 
 @pytest.mark.slow
