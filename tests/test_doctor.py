@@ -209,3 +209,23 @@ def test_an_mdm_1x_home_is_checked_without_a_byte_changed(legacy_fixture, use_ho
     assert weather["status"] == "WARN" and "data_features" in weather["detail"]
     assert weather["fix"] == "mdm-migrate run (its features phase regenerates them)"
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(home.rglob("*")) if p.is_file()} == before
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_postgresql_dataset_whose_schema_was_dropped(home, cli, tmp_path, monkeypatch, pg_database):
+    import psycopg
+
+    from mdm_core.datasets.client import MDMClient
+
+    monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", pg_database)
+    client = MDMClient()
+    _register(client, tmp_path, "remote", "postgresql")
+    code, checks = _doctor(cli)
+    assert code == 0 and checks["backend postgresql"]["status"] == "OK", checks["backend postgresql"]
+    assert checks["dataset remote"]["detail"].startswith("postgresql, 1 table, 30 rows")
+    schema = client.get_dataset_info("remote").store["schema"]
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    code, checks = _doctor(cli)
+    assert code == 1 and checks["dataset remote"]["detail"] == "its postgresql store is missing."
