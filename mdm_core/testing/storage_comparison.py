@@ -211,9 +211,9 @@ class StorageComparisonTester:
         store.write_table(TABLE, self.source.schema, self.source.to_batches(max_chunksize=5_000))
         self.write_seconds["new"] = time.perf_counter() - started
         self.stores["new"] = store
-        files = [p for p in ref.folder.iterdir() if p.is_file()]
-        if files:
-            self.paths["new"] = files[0]
+        stored = new.describe(ref).get("file")
+        if stored:
+            self.paths["new"] = ref.folder / stored
 
     def _migrate(self, home: Path, user: Any) -> None:
         """The storage phase (``mdm-migrate run --phase storage``) on the 1.x dataset, then
@@ -241,9 +241,8 @@ class StorageComparisonTester:
             backend = backend_at(self.backend, info.store, settings)
         self._created.append((backend, ref))
         self.stores["migrated"] = backend.open_store(ref, read_only=True)
-        files = [p for p in ref.folder.iterdir() if p.suffix == f".{self.backend}"]
-        if files:
-            self.paths["migrated"] = files[0]
+        if info.store.get("file"):
+            self.paths["migrated"] = ref.folder / info.store["file"]
         self._migration = ComparisonTest(name, True, seconds=seconds)
 
     # -- the tests -------------------------------------------------------------------------
