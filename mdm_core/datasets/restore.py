@@ -6,11 +6,7 @@ be there (an interrupted backup has none) and readable, every member of the chos
 datasets present, of its recorded size and SHA-256. Then each dataset is restored the
 way a registration is built (:mod:`mdm_core.datasets.handover`: a journal, a staging
 store, the commit): every table streams from its Parquet member into the staging store
-(a feature table as an extension of its base table, as registration writes it) and is
-verified there: its rows and content checksum as read from the archive must equal the
-manifest's, and the staging table's own row count and checksum must equal those of the
-stream as the target engine keeps it (``as_stored``: SQLite keeps NaN as NULL), the very
-check :func:`mdm_core.migration.copy.copy_table` makes. Only then is the store moved in
+and is verified there (:mod:`mdm_core.datasets.restore_table`). Only then is the store moved in
 place and ``dataset.yaml`` written; any failure or interruption removes the staging work,
 and a dataset replaced with ``force`` is put back.
 """
@@ -19,9 +15,8 @@ from __future__ import annotations
 
 import secrets
 import tarfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import attrs
 
@@ -34,7 +29,6 @@ from mdm_core.datasets.archive_manifest import (
     Manifest,
     TableEntry,
     parse_manifest,
-    schema_of,
 )
 from mdm_core.datasets.archive_tar import ArchiveDamaged, TarReader
 from mdm_core.datasets.catalog import Catalog, open_catalog
@@ -45,26 +39,13 @@ from mdm_core.datasets.handover import (
 )
 from mdm_core.datasets.locks import dataset_lock
 from mdm_core.datasets.models import DatasetInfo, dataset_from_dict, normalize_name
+from mdm_core.datasets.restore_table import RestoredTable, restore_table
 from mdm_core.errors import DatasetError
 from mdm_core.logging import get_logger
 from mdm_core.performance.history import recorded
-from mdm_core.progress import row_progress
-from mdm_core.storage import StorageBackend, Store
 from mdm_core.yamlio import load_yaml
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
 log = get_logger(__name__)
-
-FEATURES_SUFFIX = "_features"
-
-
-@attrs.frozen
-class RestoredTable:
-    name: str
-    rows: int
-    checksum: str
 
 
 @attrs.frozen
@@ -138,11 +119,12 @@ def restore(settings: Settings, archive: str | Path, names: Sequence[str] = (), 
         for target in targets:
             if not force and catalog.exists(target):
                 raise DatasetError(f"Dataset '{target}' already exists; use --force to replace it or --as NEW_NAME.")
+        backends = [_backend_for(settings, entry, backend) for entry in chosen]
         for entry in chosen:
             check_members(reader, entry)
         restored = [
-            _restore_dataset(settings, catalog, reader, entry, target, _backend_for(settings, entry, backend), force)
-            for entry, target in zip(chosen, targets, strict=True)
+            _restore_dataset(settings, catalog, reader, entry, target, target_backend, force)
+            for entry, target, target_backend in zip(chosen, targets, backends, strict=True)
         ]
     return RestoreResult(Path(archive), restored)
 
@@ -214,7 +196,7 @@ def _restore_dataset(settings: Settings, catalog: Catalog, reader: TarReader, en
         try:
             with backend.create_store(operation.stage_ref) as store:
                 store_created = True
-                tables = [_restore_table(reader, entry, table, store, backend, batch_size)
+                tables = [restore_table(reader, entry, table, store, backend, batch_size)
                           for table in _base_tables_first(entry.tables)]
         except BaseException:
             abandon_registration(catalog, backend, operation, store_created=store_created)
@@ -248,82 +230,3 @@ def _restored_info(reader: TarReader, entry: DatasetEntry, name: str, backend_na
 
 def _base_tables_first(tables: list[TableEntry]) -> list[TableEntry]:
     return sorted(tables, key=lambda t: t.kind == "features")
-
-
-def _restore_table(reader: TarReader, entry: DatasetEntry, table: TableEntry, store: Store,
-                   backend: StorageBackend, batch_size: int) -> RestoredTable:
-    """Stream one member into ``store`` and verify it (see the module doc)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from mdm_core.checksum import ContentChecksum
-
-    what = f"table '{table.name}' of dataset '{entry.name}'"
-    try:
-        parquet = pq.ParquetFile(pa.BufferReader(reader.read(table.member)))
-    except (pa.ArrowException, ArchiveDamaged) as exc:
-        raise DatasetError(f"Backup {reader.path} is damaged: {what} cannot be read ({exc}).") from None
-    schema = _archived_schema(reader, what, table)
-    if parquet.schema_arrow.names != schema.names:
-        raise DatasetError(f"Backup {reader.path} is damaged: {what} does not have the columns its manifest lists.")
-    cast = not parquet.schema_arrow.equals(schema)
-    archived, stored = ContentChecksum(), ContentChecksum()
-    as_stored = getattr(backend, "as_stored", None)
-
-    def batches(progress) -> Iterator[pa.RecordBatch]:
-        for batch in parquet.iter_batches(batch_size=batch_size):
-            if cast:  # safe: a value the original type cannot hold is an error, never rounded
-                batch = batch.cast(schema)
-            archived.add(batch)
-            kept = as_stored(batch) if as_stored is not None else batch
-            stored.add(kept)
-            progress.advance(batch.num_rows)
-            yield kept
-
-    base = _extension_base(store, table, schema)
-    try:
-        with row_progress(f"Restoring {entry.name}/{table.name}", table.rows) as progress:
-            if base is not None:
-                store.write_extension(table.name, base, schema, batches(progress))
-            else:
-                store.write_table(table.name, schema, batches(progress))
-    except pa.ArrowException as exc:
-        raise DatasetError(f"Backup {reader.path} is damaged: {what} cannot be read ({exc}).") from None
-    problems = []
-    if (archived.rows, archived.hexdigest()) != (table.rows, table.checksum):
-        problems.append(f"the archive holds {archived.rows:,} rows with checksum {archived.hexdigest()}, "
-                        f"the manifest says {table.rows:,} rows with checksum {table.checksum}")
-    restored_rows, restored_checksum = store.row_count(table.name), store.checksum(table.name)
-    if (restored_rows, restored_checksum) != (stored.rows, stored.hexdigest()):
-        problems.append(f"the {backend.name} store kept {restored_rows:,} rows with checksum {restored_checksum}, "
-                        f"expected {stored.rows:,} rows with checksum {stored.hexdigest()}")
-    if problems:
-        raise DatasetError(f"Restoring {what} from {reader.path} failed verification: {'; '.join(problems)}; "
-                           "nothing was restored.")
-    return RestoredTable(table.name, restored_rows, restored_checksum)
-
-
-def _archived_schema(reader: TarReader, what: str, table: TableEntry) -> pa.Schema:
-    """The table's original Arrow schema from the manifest; DatasetError when it is
-    damaged or does not match the columns the manifest lists."""
-    try:
-        schema = schema_of(table.arrow_schema)
-    except Exception as exc:
-        raise DatasetError(f"Backup {reader.path} is damaged: the schema of {what} is unreadable ({exc}).") from None
-    if [(f.name, str(f.type)) for f in schema] != [(c.name, c.type) for c in table.columns]:
-        raise DatasetError(f"Backup {reader.path} is damaged: {what} does not have the columns its manifest lists.")
-    return schema
-
-
-def _extension_base(store: Store, table: TableEntry, schema: pa.Schema) -> str | None:
-    """The base table of a feature table whose columns start with the base's (it is then
-    written as an extension, as registration writes it), else None."""
-    if table.kind != "features" or not table.name.endswith(FEATURES_SUFFIX):
-        return None
-    base = table.name[: -len(FEATURES_SUFFIX)]
-    if base not in store.list_tables():
-        return None
-    base_schema = store.table_schema(base)
-    head = list(schema)[: len(base_schema)]
-    return base if len(schema) > len(base_schema) and [f.name for f in head] == base_schema.names \
-        and all(a.type == b.type for a, b in zip(head, base_schema, strict=True)) else None
