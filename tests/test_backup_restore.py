@@ -234,6 +234,9 @@ def test_dry_run_names_a_folder_it_cannot_write(small, cli, tmp_path):
     under_file = cli("backup", "--dry-run", "-o", str(regular / "b.tar"))
     assert under_file.exit_code == 1
     assert f"Cannot write the backup into {regular}: it is not an existing folder." in under_file.stderr
+    existing = cli("backup", "-o", str(regular))
+    assert existing.exit_code == 1 and f"{regular} already exists; choose another file name" in existing.stderr
+    assert regular.read_text() == "x"
     if os.geteuid() == 0:
         return  # root writes into a read-only folder: the chmod case below cannot fail for it
     locked = tmp_path / "locked"
