@@ -59,13 +59,12 @@ def test_api_on_one_backend_has_no_migration_tests(home):
     assert not any(home.iterdir())
 
 
-def test_a_postgresql_at_a_closed_port_fails_its_tests_and_the_others_still_run(run_mdm, home):
-    env = {"MDM_DATABASE_POSTGRESQL_HOST": "127.0.0.1", "MDM_DATABASE_POSTGRESQL_PORT": str(closed_port()),
-           "MDM_DATABASE_CONNECTION_TIMEOUT": "2"}
-    proc = run_mdm("selftest", "--backend", "sqlite", "--backend", "postgresql", "--rows", "200",
-                   "--format", "json", env=env)
+def test_a_postgresql_at_a_closed_port_fails_its_tests_and_the_others_still_run(cli, home, monkeypatch):
+    monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_HOST", "127.0.0.1")
+    monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_PORT", str(closed_port()))
+    proc = cli("selftest", "--backend", "sqlite", "--backend", "postgresql", "--rows", "200", "--format", "json")
 
-    assert proc.returncode == 1
+    assert proc.exit_code == 1
     data = json.loads(proc.stdout)
     failed = {t["name"]: t["error"] for t in data["failed_tests"]}
     assert failed["register (postgresql)"].startswith("Cannot connect to PostgreSQL at 127.0.0.1:")
