@@ -28,7 +28,7 @@ def _client():
               help="Show the datasets and the space needed, check the output folder; write nothing.")
 @FORMAT_OPTION
 def backup(names, output, compression, dry_run, fmt) -> None:
-    """Back up datasets NAMES (default: every dataset) into one archive file.
+    """Back up datasets NAMES (default: all) into one archive file.
 
     Each table goes in as Parquet with its row count and content checksum in the
     archive's manifest; `mdm restore` verifies them. The file appears only when complete."""
