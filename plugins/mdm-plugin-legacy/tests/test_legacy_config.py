@@ -240,9 +240,11 @@ def test_notes_name_the_keys_left_out(home_1x, monkeypatch):
     config = home_1x / "mdm.yaml"
     notes = "\n".join(loaded.notes)
     for key in ("database.postgresql.database", "database.postgresql.database_prefix", "database.sqlalchemy.echo",
-                "performance.max_workers", "performance.max_concurrent_operations", "logging.max_bytes",
-                "export.default_format"):
+                "performance.max_concurrent_operations", "export.default_format"):
         assert f"'{key}'" in notes, key
+    for key in ("performance.max_workers", "logging.max_bytes"):  # keys of this MDM too: used
+        assert f"'{key}'" not in notes and loaded.sources[key] == str(config), key
+    assert loaded.settings.performance.max_workers == 4 and loaded.settings.logging.max_bytes == 1000
     assert f"{config}: MDM 1.x keys " in notes and "mdm-migrate plan" in notes
     assert f"{config}: unknown key 'feature_engineering.unheard_of' is ignored" in notes
     assert f"{config}: logging.file 'mdm.log' would write into the MDM 1.x home" in notes
