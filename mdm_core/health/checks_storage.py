@@ -86,7 +86,7 @@ def _health(impl: Any, settings: Any, built: list[Any], details: list[dict[str, 
 
 
 def _round_trip(backend: Any) -> str | None:
-    """The first failure of the round-trip checks on ``backend``, or None."""
+    """The failures of the round-trip checks on ``backend`` (one line), or None."""
     from mdm_core.testing.checks import ALL_CHECKS, run_checks
 
     with tempfile.TemporaryDirectory(prefix="mdm-doctor-") as folder:
