@@ -101,6 +101,8 @@ def plugin_custom_features(settings: Any = None, dataset: str | None = None) -> 
         if r.status == "failed" and "mdm_custom_features" in (r.error or "")
     ]
     found = [(plugin, item if item.source else attrs.evolve(item, source=plugin)) for plugin, item in found]
+    log.debug("custom features of plugins", dataset=dataset, items=[f"{i.name} ({p})" for p, i in found],
+              problems=problems)
     return PluginFeatures(
         [(p, i) for p, i in found if isinstance(i, CustomFeature)],
         problems,
