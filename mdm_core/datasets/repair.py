@@ -62,7 +62,7 @@ def repair_dataset(settings: Any, name: str) -> RepairResult:
             raise DatasetError(
                 f"Dataset '{name}' cannot be repaired: its metadata is unreadable and no store was found for it "
                 f"in {folder}; delete that folder and register the dataset again, or restore it from a backup "
-                "(mdm restore FILE).")
+                f"(mdm restore ARCHIVE {name}).")
         backend, ref = found
         with backend.open_store(ref, read_only=True) as store:
             tables = tables_from_store(store, hints.get("id_columns") or None, hints.get("target_column"))

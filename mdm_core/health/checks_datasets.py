@@ -110,7 +110,7 @@ def _check_dataset(catalog: Any, info: Any, backends: dict[str, Any], deep: bool
         if not exists[0]:
             return fail(DATASETS, name, f"its {info.backend} store is missing.",
                         f"mdm dataset remove {info.name}, then register it again "
-                        f"(or `mdm restore FILE` from a backup of it).")
+                        f"(or `mdm restore ARCHIVE {info.name} --force` from a backup of it).")
         with backend.open_store(ref, read_only=True) as store:
             problems = _compare(info, store, deep)
     except MDMError as exc:
