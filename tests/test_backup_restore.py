@@ -195,6 +195,7 @@ CORRUPTIONS = {
 @pytest.mark.parametrize("corruption", list(CORRUPTIONS))
 def test_a_damaged_archive_is_refused_naming_the_table(small, cli, tmp_path, corruption):
     archive = _backup(cli, tmp_path)
+    before = _checksums(small, "mixed")
     suffix, change, message = CORRUPTIONS[corruption]
     damaged = tmp_path / "damaged.tar"
     _rewrite(archive, damaged, lambda name, data: change(data) if name.endswith(suffix) else data)
@@ -203,6 +204,7 @@ def test_a_damaged_archive_is_refused_naming_the_table(small, cli, tmp_path, cor
         assert refused.exit_code == 1, refused.output
         assert message in refused.stderr and "\n" not in refused.stderr.strip()
         _nothing_left(small, {"mixed"})
+        assert _checksums(small, "mixed") == before  # --force replaced nothing
 
 
 def test_a_cut_archive_has_no_manifest_and_is_refused(small, cli, tmp_path):
