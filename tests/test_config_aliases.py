@@ -188,3 +188,16 @@ def test_log_file_rotates_and_masks(home, monkeypatch):
     assert all(0 < p.stat().st_size <= 1000 for p in logs.iterdir())
     assert "number=39" in (logs / "mdm.log").read_text()
     assert not any(secret in p.read_text() for p in logs.iterdir())
+
+
+def test_max_workers_sets_duckdb_threads_unless_they_are_set(client, penguins, monkeypatch):
+    from mdm_core.backends import get_backend
+    from mdm_core.config import load_settings
+    from mdm_core.datasets.client import MDMClient
+
+    monkeypatch.setenv("MDM_PERFORMANCE_MAX_WORKERS", "1")
+    MDMClient().register_dataset("penguins", penguins, target="species", backend="duckdb", generate_features=False)
+    threads = MDMClient().query("penguins", "SELECT current_setting('threads') AS t")["t"].iloc[0]
+    assert int(threads) == 1
+    monkeypatch.setenv("MDM_DATABASE_DUCKDB_THREADS", "2")
+    assert get_backend("duckdb", load_settings(fresh=True).settings).settings.threads == 2

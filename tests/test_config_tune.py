@@ -34,8 +34,7 @@ def test_auto_tune_proposes_from_machine_and_largest_table(client, home, penguin
     batch = proposals["performance.batch_size"]
     assert batch.current == 10000 and 1000 <= batch.proposed <= 200_000 and batch.proposed % 1000 == 0
     assert context.largest.name in batch.reason
-    assert proposals["database.duckdb.threads"].proposed == min(context.settings.performance.max_workers,
-                                                                context.cores)
+    assert proposals["database.duckdb.threads"].proposed is None  # follows performance.max_workers
     memory = proposals["database.duckdb.memory_limit"].proposed
     assert memory.endswith(("GB", "MB"))
     pool = proposals["database.postgresql.pool_size"]

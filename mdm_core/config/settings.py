@@ -46,8 +46,8 @@ class PerformanceSettings:
                                     "hold at once; batches of wide rows get fewer rows than `batch_size` to "
                                     "stay within it. 0: a quarter of the memory available when it starts.")
     max_workers: int = setting(factory=default_max_workers, shown_default="cores, at most 8",
-                               doc="Most worker threads MDM asks of a database engine; `mdm config tune` "
-                                   "proposes `database.duckdb.threads` from it.")
+                               doc="Most worker threads MDM asks of a database engine (the default of "
+                                   "`database.duckdb.threads`).")
 
 
 @attrs.frozen

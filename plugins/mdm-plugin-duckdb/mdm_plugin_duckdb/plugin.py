@@ -5,6 +5,8 @@ DuckDB itself is imported only when the backend is built, never at plugin load.
 
 from __future__ import annotations
 
+import attrs
+
 from mdm_core import hookimpl
 from mdm_core.hookspecs import Implementation
 from mdm_plugin_duckdb.settings import DuckDBSettings
@@ -14,7 +16,10 @@ from mdm_plugin_duckdb.tuning import tune
 def _make_backend(settings):
     from mdm_plugin_duckdb.backend import DuckDBBackend
 
-    return DuckDBBackend(settings.database.duckdb)
+    section = settings.database.duckdb
+    if section.threads is None:  # unset: as many threads as MDM may use
+        section = attrs.evolve(section, threads=settings.performance.max_workers)
+    return DuckDBBackend(section)
 
 
 @hookimpl

@@ -13,7 +13,7 @@ class DuckDBSettings:
 
     memory_limit: str = setting("2GB", "Most memory DuckDB may use (`2GB`, `512MB`); above it, it spills "
                                 "to `temp_directory` or fails naming this setting.")
-    threads: int = setting(2, "Worker threads of each DuckDB database.")
+    threads: int | None = setting(None, "Worker threads of each DuckDB database; none: `performance.max_workers`.")
     temp_directory: str | None = setting(None, "Where DuckDB spills when `memory_limit` is reached; none: "
                                          "next to the database file.")
     access_mode: str = setting("READ_WRITE", "`READ_WRITE`, or `READ_ONLY` to open every DuckDB store read-only.")

@@ -13,7 +13,8 @@ MEMORY_SHARE = 0.5
 
 
 def tune(context: Any) -> list[Any]:
-    """memory_limit, threads and temp_directory for this machine."""
+    """memory_limit, threads (unset: follows ``performance.max_workers``) and temp_directory
+    for this machine."""
     from mdm_core.performance.tuner import Proposal, size_text
 
     section = "database.duckdb"
@@ -22,8 +23,8 @@ def tune(context: Any) -> list[Any]:
     proposals = [
         Proposal(f"{section}.memory_limit", context.current(f"{section}.memory_limit"), memory,
                  f"half of this machine's {context.memory_bytes // 2**20:,} MiB of memory"),
-        Proposal(f"{section}.threads", context.current(f"{section}.threads"), max(1, min(workers, context.cores)),
-                 f"performance.max_workers ({workers}) on {context.cores} cores"),
+        Proposal(f"{section}.threads", context.current(f"{section}.threads"), None,
+                 f"none: follows performance.max_workers ({workers}; {context.cores} cores here)"),
     ]
     current_temp = context.current(f"{section}.temp_directory")
     needed = 2 * (context.largest.bytes if context.largest else 0)
