@@ -212,6 +212,24 @@ class MDMClient:
                                  batch_size=self.settings.performance.batch_size,
                                  memory_budget_mb=self.settings.performance.memory_budget_mb, **options)
 
+    # -- backups -----------------------------------------------------------------------
+    def backup(self, names: Sequence[str] = (), output: str | Path | None = None, compression: str = "zstd"):
+        """Write one archive file of ``names`` (every dataset when empty): each table as
+        Parquet, the metadata, and a manifest of row counts and content checksums
+        (:mod:`mdm_core.datasets.backup`). Returns the BackupResult."""
+        from mdm_core.datasets.backup import backup
+
+        return backup(self, names, output, compression)
+
+    def restore(self, archive: str | Path, names: Sequence[str] = (), backend: str | None = None,
+                as_name: str | None = None, force: bool = False):
+        """Restore ``names`` (every dataset when empty) from a backup archive onto ``backend``
+        (default: each one's original backend if installed); each is verified before it
+        appears (:mod:`mdm_core.datasets.restore`). Returns the RestoreResult."""
+        from mdm_core.datasets.restore import restore
+
+        return restore(self.settings, archive, names, backend=backend, as_name=as_name, force=force)
+
     def get_statistics(
         self, name: str, table: str | None = None, columns: Sequence[str] | None = None,
         extended: bool = False, batch_size: int | None = None,
