@@ -362,7 +362,7 @@ def test_random_tables_round_trip_through_backup_and_restore(client, cli, tmp_pa
     assert _data(client, "random_back") == _data(client, "random")
 
 
-def test_nan_and_negative_zero_restore_onto_sqlite_as_sqlite_keeps_them(client, cli, tmp_path):
+def test_nan_and_negative_zero_restore_onto_sqlite_as_sqlite_keeps_them(client, tmp_path):
     """DuckDB keeps NaN and -0.0, SQLite stores NULL and 0.0: the restore onto SQLite is
     verified against the archive as SQLite keeps it, and says so in its checksum."""
     from mdm_core.checksum import checksum_batches
@@ -370,8 +370,9 @@ def test_nan_and_negative_zero_restore_onto_sqlite_as_sqlite_keeps_them(client, 
     table = pa.table({"x": pa.array([1.5, float("nan"), -0.0, None]), "k": pa.array(["a", "b", "c", "d"])})
     pq.write_table(table, tmp_path / "nan.parquet")
     client.register_dataset("nan", tmp_path / "nan.parquet", backend="duckdb", generate_features=False)
-    archive = _backup(cli, tmp_path)
-    restored = _json(cli("restore", str(archive), "--as", "nan_sqlite", "--backend", "sqlite", "--format", "json"))
+    backup = client.backup(["nan"], tmp_path / "nan.tar")  # the Python API
+    assert backup.path == tmp_path / "nan.tar" and backup.rows == 4
+    restored = client.restore(backup.path, backend="sqlite", as_name="nan_sqlite")
     expected = checksum_batches(nan_to_null(unsign_zeros(client.load_arrow("nan"))).to_batches())
-    assert restored["datasets"][0]["tables"][0]["checksum"] == expected != _checksums(client, "nan")["data"]
+    assert restored.datasets[0].tables[0].checksum == expected != _checksums(client, "nan")["data"]
     assert client.load_arrow("nan_sqlite").column("x").to_pylist() == [1.5, None, 0.0, None]

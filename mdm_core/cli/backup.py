@@ -32,16 +32,15 @@ def backup(names, output, compression, dry_run, fmt) -> None:
 
     Each table goes in as Parquet with its row count and content checksum in the
     archive's manifest; `mdm restore` verifies them. The file appears only when complete."""
-    from mdm_core.datasets.backup import backup as run_backup
-    from mdm_core.datasets.backup import plan_backup
-
     client = _client()
     if dry_run:
+        from mdm_core.datasets.backup import plan_backup
+
         plan = plan_backup(client, names, output, compression)
         _show_plan(plan, fmt)
         _exit_if_unreadable(plan.unreadable)
         return
-    result = run_backup(client, names, output, compression)
+    result = client.backup(names, output, compression)
     _show_backup(result, fmt)
     _exit_if_unreadable(result.plan.unreadable)
 
@@ -59,9 +58,7 @@ def restore(archive, names, backend, as_name, force, fmt) -> None:
 
     Every table's row count and content checksum are verified against the archive's
     manifest before the dataset appears; a damaged archive is refused, nothing is left."""
-    from mdm_core.datasets.restore import restore as run_restore
-
-    result = run_restore(_client().settings, archive, names, backend=backend, as_name=as_name, force=force)
+    result = _client().restore(archive, names, backend=backend, as_name=as_name, force=force)
     if fmt == "json":
         emit_json({"archive": str(result.archive), "datasets": [
             {"name": d.name, "archived_as": d.archived_as, "backend": d.backend, "replaced": d.replaced,
