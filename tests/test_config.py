@@ -39,7 +39,7 @@ def test_every_key_has_a_working_env_override(home, monkeypatch, dotted):
     samples = {str: "abc", int: "42", bool: "false", float: "0.25"}
     raw = samples.get(leaf.type, "x,y")
     if "None" in str(leaf.type):
-        raw = "abc" if "str" in str(leaf.type) else raw
+        raw = "abc" if "str" in str(leaf.type) else "42" if "int" in str(leaf.type) else raw
     monkeypatch.setenv(leaf.env_var, raw)
     loaded = load_settings()
     node = loaded.settings
