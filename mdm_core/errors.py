@@ -48,6 +48,25 @@ class MigrationBusy(MigrationError):
     exit_code = 4
 
 
+def no_such_table(table: str, tables: list[str]) -> StorageError:
+    """The sentence for SQL naming a table the dataset's store does not have."""
+    shown = ", ".join(tables) if tables else "none"
+    return StorageError(
+        f"The SQL names table '{table}', which this dataset does not have; use one of its tables ({shown})."
+    )
+
+
+def permission_sentence(exc: PermissionError) -> str:
+    """The sentence for a file or folder MDM may not read or write (a read-only home)."""
+    import getpass
+
+    where = exc.filename or "a file MDM needs"
+    return (
+        f"Permission denied on {where}; make it readable and writable for user {getpass.getuser()} "
+        "(chown/chmod) or point MDM_HOME_DIR at a folder you own."
+    )
+
+
 def error_sentence(exc: BaseException, *, expected: tuple[type[BaseException], ...] = (MDMError,)) -> str:
     """``exc`` as one line, secrets masked, cut to :data:`MAX_ERROR_CHARS`; an error not of
     the ``expected`` kinds (a bug, an engine failure MDM did not anticipate) names its type."""

@@ -278,7 +278,7 @@ def test_cli_query_table_json_csv_and_errors(any_backend, run_mdm, client, pengu
     failed = run_mdm("dataset", "query", "penguins", 'SELECT * FROM "nosuch"')
     assert failed.returncode == 1 and failed.stdout == ""
     [line] = failed.stderr.strip().splitlines()
-    assert line.startswith("Error: SQL failed") and "nosuch" in line
+    assert line.startswith("Error: The SQL names table 'nosuch', which this dataset does not have")
 
 
 def test_a_1x_dataset_exports_read_only_and_refuses_sql(legacy_fixture, monkeypatch, tmp_path, run_mdm):

@@ -19,7 +19,7 @@ import click
 
 from mdm_core import __version__
 from mdm_core.cli.output import log_mode, verbosity_options
-from mdm_core.errors import MAX_ERROR_CHARS, MDMError
+from mdm_core.errors import MAX_ERROR_CHARS, MDMError, permission_sentence
 from mdm_core.logging import FILE_ONLY, configure_logging, debug_enabled, get_logger
 from mdm_core.secrets import mask
 
@@ -90,6 +90,9 @@ class MDMGroup(click.Group):
             text, code = _traceback_if_debug(ctx) or f"Error: {message}", 1
         except KeyboardInterrupt:
             text, code = "Interrupted; nothing was left half-done.", 130
+        except PermissionError as exc:  # a read-only home or output folder
+            _log_failure(ctx, exc)
+            text, code = _traceback_if_debug(ctx) or f"Error: {permission_sentence(exc)}", 1
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
             raise
         except Exception as exc:  # a bug or an engine failure MDM did not anticipate

@@ -61,8 +61,13 @@ class Catalog:
         try:
             data = load_yaml(path.read_text(encoding="utf-8"))
             return dataset_from_dict(data)
+        except PermissionError:
+            raise
         except Exception as exc:
-            raise DatasetError(f"Metadata of dataset '{name}' ({path}) is unreadable: {exc}") from None
+            raise DatasetError(
+                f"Metadata of dataset '{name}' ({path}) is unreadable ({_reason(exc)}); rebuild it from "
+                f"its store with `mdm dataset repair {name}`."
+            ) from None
 
     def save(self, info: DatasetInfo, folder: Path | None = None, *, file_name: str = METADATA_FILE) -> Path:
         """Write ``dataset.yaml`` (or ``folder/file_name``) atomically (temp file + rename)."""
@@ -111,3 +116,15 @@ def mdm_dataset_catalogs() -> list[Implementation]:
             description="datasets/<name>/dataset.yaml beside each dataset's store",
         )
     ]
+
+
+def _reason(exc: Exception) -> str:
+    """Why metadata could not be read, on one line: YAML's problem and line, or the
+    fields the model missed."""
+    import cattrs
+
+    if isinstance(exc, cattrs.BaseValidationError):
+        keys = [m.rsplit(" @ $.", 1)[-1] for m in cattrs.transform_error(exc)]
+        return "missing or invalid keys: " + ", ".join(keys[:4]) + (", ..." if len(keys) > 4 else "")
+    text = " ".join(str(exc).split())
+    return text.replace(' in "<unicode string>",', " at")

@@ -104,7 +104,9 @@ def prepare(
         except Exception as exc:
             if not skip_on_error:
                 raise MDMError(
-                    f"Custom feature '{producer.name}' ({producer.source}) failed: {type(exc).__name__}: {exc}"
+                    f"Custom feature '{producer.name}' ({producer.source}) failed: {type(exc).__name__}: {exc}; "
+                    f"fix it, add '{producer.name}' to feature_engineering.skip_list (MDM_FEATURES_SKIP_LIST) or "
+                    "turn feature_engineering.skip_on_error back on to skip it."
                 ) from exc
             log.warning("custom feature failed; skipped", feature=producer.name, source=producer.source, error=f"{type(exc).__name__}: {exc}")
             continue

@@ -119,4 +119,7 @@ def _is_mdm1(module: str | None) -> bool:
 
 
 def _load_error(path: Path, exc: BaseException) -> CustomFeatureLoadError:
-    return CustomFeatureLoadError(f"Custom features file {path} failed to load: {type(exc).__name__}: {exc}")
+    return CustomFeatureLoadError(
+        f"Custom features file {path} failed to load ({type(exc).__name__}: {exc}); fix it (`mdm doctor` "
+        "checks it) or move it out of config/custom_features, then run `mdm features regenerate NAME --force`."
+    )

@@ -138,7 +138,9 @@ def generate_features(
         except FeatureComputationError as exc:
             _drop_tmp(store, tables)
             if not fe.skip_on_error:
-                raise MDMError(f"{exc} (feature_engineering.skip_on_error is off).") from exc
+                raise MDMError(f"{exc}; fix the data or the feature, add '{exc.feature}' to "
+                               "feature_engineering.skip_list (MDM_FEATURES_SKIP_LIST) or turn "
+                               "feature_engineering.skip_on_error back on to skip it.") from exc
             log.warning("feature failed; skipped", feature=exc.feature, column=exc.column, columns=list(exc.names),
                         error=str(exc.cause))
             state = state.without(exc.names)

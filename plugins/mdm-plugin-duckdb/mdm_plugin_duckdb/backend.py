@@ -9,6 +9,7 @@ in ``_mdm_schema`` and restored on read (:mod:`mdm_plugin_duckdb.arrow_types`).
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ from mdm_storagekit import (
     where_sql,
 )
 
-from mdm_core.errors import StorageError
+from mdm_core.errors import StorageError, no_such_table
 from mdm_core.storage import (
     BackendCapabilities,
     HealthReport,
@@ -51,6 +52,7 @@ DB_FILE = "dataset.duckdb"
 BOOK = SchemaBook(text_type="VARCHAR")
 EMPTY_COLUMN = "_mdm_empty"
 INGEST_PREFIX = "_mdm_ingest_"
+_MISSING_TABLE = re.compile(r"Table with name (.+?) does not exist!")
 
 
 def db_path(ref: StoreRef) -> Path:
@@ -229,6 +231,11 @@ class DuckDBStore(BaseStore, TableStore):
         try:
             relation = cursor.sql(sql, params=list(params) or None)
             return relation.to_arrow_table() if relation is not None else pa.table({})
+        except duckdb.CatalogException as exc:
+            missing = _MISSING_TABLE.search(str(exc))
+            if missing:
+                raise no_such_table(missing.group(1), self.list_tables()) from None
+            raise database.failure("SQL", exc, self._settings) from None
         except duckdb.Error as exc:
             raise database.failure("SQL", exc, self._settings) from None
         finally:

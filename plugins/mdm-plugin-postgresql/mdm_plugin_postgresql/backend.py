@@ -40,7 +40,7 @@ from mdm_storagekit import (
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mdm_core.checksum import checksum_batches
-from mdm_core.errors import StorageError
+from mdm_core.errors import StorageError, no_such_table
 from mdm_core.storage import (
     BackendCapabilities,
     HealthReport,
@@ -62,6 +62,7 @@ from mdm_plugin_postgresql.prefetch import prefetch
 SCHEMA_PREFIX = "mdm_"
 #: PostgreSQL's 1,600 columns per table, less the hidden row-order column.
 MAX_COLUMNS = 1599
+_MISSING_TABLE = re.compile(r'relation "(.+?)" does not exist')
 _KEY = re.compile(r"^[A-Za-z0-9_]+$")
 _DRIVER_ERRORS = (psycopg.Error, adbc_pg.Error)
 
@@ -326,6 +327,9 @@ class PostgreSQLStore(BaseStore, TableStore):
             con.commit()
             return result
         except _DRIVER_ERRORS as exc:
+            missing = _MISSING_TABLE.search(str(exc))
+            if missing:
+                raise no_such_table(missing.group(1), self.list_tables()) from None
             raise self._fail("SQL", exc) from None
         finally:
             con.close()
@@ -393,7 +397,8 @@ class PostgreSQLBackend(BackendBase):
         (``database.connection_timeout``)."""
         where = self.target.public()
         recorded = " (where the dataset was registered)" if self.target.recorded else ""
-        reason = " ".join(self.target.mask(str(exc)).split()).rstrip(".")
+        lines = self.target.mask(str(exc)).strip().splitlines() or [type(exc).__name__]
+        reason = lines[0].rsplit("failed: ", 1)[-1].strip().rstrip(".")  # libpq's own words, not its preamble
         return StorageError(
             f"Cannot connect to PostgreSQL at {where.get('host', 'localhost')}:{where.get('port', 5432)} "
             f"database {where.get('dbname', '?')} as {where.get('user', 'the default user')}{recorded} "

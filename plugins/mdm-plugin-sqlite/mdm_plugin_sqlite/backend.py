@@ -6,6 +6,7 @@ natively are stored as text/integers (:mod:`mdm_plugin_sqlite.codec`) and cast b
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from mdm_storagekit import (
     where_sql,
 )
 
-from mdm_core.errors import StorageError
+from mdm_core.errors import StorageError, no_such_table
 from mdm_core.storage import (
     BackendCapabilities,
     HealthReport,
@@ -52,6 +53,7 @@ _DECLARED = {pa.int64(): "INTEGER", pa.float64(): "REAL", pa.string(): "TEXT", p
 _SENTINEL = {pa.int64(): "CAST(0 AS INTEGER)", pa.float64(): "CAST(0.5 AS REAL)",
              pa.string(): "CAST('' AS TEXT)", pa.binary(): "CAST(x'' AS BLOB)"}
 
+_MISSING_TABLE = re.compile(r"no such table: ([^\n]+)")
 #: SQLITE_MAX_COLUMN of the SQLite the ADBC driver bundles: columns per table or view.
 MAX_COLUMNS = 2000
 
@@ -411,6 +413,9 @@ class SQLiteStore(BaseStore, TableStore):
             except Exception as exc:
                 if isinstance(exc, StorageError):
                     raise
+                missing = _MISSING_TABLE.search(str(exc))
+                if missing:
+                    raise no_such_table(missing.group(1).strip(), self.list_tables()) from None
                 raise StorageError(f"SQL failed: {exc}") from exc
 
     def close(self) -> None:
