@@ -382,3 +382,16 @@ def test_nan_and_negative_zero_restore_onto_sqlite_as_sqlite_keeps_them(client, 
     expected = checksum_batches(nan_to_null(unsign_zeros(client.load_arrow("nan"))).to_batches())
     assert restored.datasets[0].tables[0].checksum == expected != _checksums(client, "nan")["data"]
     assert client.load_arrow("nan_sqlite").column("x").to_pylist() == [1.5, None, 0.0, None]
+
+
+def test_force_restores_over_a_dataset_whose_metadata_is_broken(small, cli, tmp_path):
+    """What ``mdm doctor`` suggests for a broken dataset: restore it from a backup with --force."""
+    archive = _backup(cli, tmp_path)
+    before = _checksums(small, "mixed")
+    (small.catalog.folder("mixed") / "dataset.yaml").write_text("{{{ not yaml")
+    refused = cli("restore", str(archive))
+    assert refused.exit_code == 1 and "Dataset 'mixed' already exists" in refused.stderr
+    forced = _json(cli("restore", str(archive), "--force", "--format", "json"))
+    assert forced["datasets"][0]["replaced"] is True
+    assert _checksums(small, "mixed") == before
+    _nothing_left(small, {"mixed"})

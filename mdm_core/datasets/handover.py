@@ -39,7 +39,7 @@ from mdm_core.datasets.catalog import METADATA_FILE, Catalog
 from mdm_core.datasets.journal import Operation
 from mdm_core.datasets.locks import try_dataset_lock
 from mdm_core.datasets.models import DatasetInfo
-from mdm_core.errors import MDMError
+from mdm_core.errors import DatasetError, MDMError
 from mdm_core.logging import get_logger
 from mdm_core.storage import StorageBackend, StoreRef
 
@@ -90,8 +90,13 @@ def _finish_registration(catalog: Catalog, operation: Operation) -> None:
     """After the commit point: drop the replaced dataset's store, remove the journal."""
     replaced = operation.file(REPLACED_DIR)
     if (replaced / METADATA_FILE).is_file():
-        old = catalog.load(operation.name, replaced)
-        _backend_of(catalog.settings, old).drop_store(catalog.store_ref(old, replaced))
+        try:
+            old = catalog.load(operation.name, replaced)
+        except DatasetError as exc:  # a broken dataset was replaced: its folder goes, a store it named elsewhere stays
+            log.warning("the replaced dataset's metadata is unreadable; its folder is removed", dataset=operation.name,
+                        error=str(exc))
+        else:
+            _backend_of(catalog.settings, old).drop_store(catalog.store_ref(old, replaced))
     journal.discard(operation.folder)
 
 

@@ -187,7 +187,8 @@ def _restore_dataset(settings: Settings, catalog: Catalog, reader: TarReader, en
         recover_interrupted(catalog, held=name)
         if not force and catalog.exists(name):
             raise DatasetError(f"Dataset '{name}' already exists; use --force to replace it or --as NEW_NAME.")
-        replaced = catalog.load(name) if catalog.exists(name) else None
+        replacing = catalog.exists(name)
+        replaced = _readable_metadata(catalog, name) if replacing else None
         operation = journal.begin(catalog.root, name, "register", backend_name,
                                   stage_key=f"stage_{secrets.token_hex(4)}", final_key=journal.store_key(name))
         operation.location = backend.describe(operation.stage_ref)
@@ -208,7 +209,16 @@ def _restore_dataset(settings: Settings, catalog: Catalog, reader: TarReader, en
         if replaced is not None and replaced.legacy:
             catalog.discard(replaced)
     log.info("restored dataset", dataset=name, archived_as=entry.name, backend=backend_name)
-    return RestoredDataset(name, entry.name, backend_name, tables, replaced is not None)
+    return RestoredDataset(name, entry.name, backend_name, tables, replacing)
+
+
+def _readable_metadata(catalog: Catalog, name: str) -> DatasetInfo | None:
+    """The metadata of the dataset a forced restore replaces; None when it is unreadable
+    (a broken dataset is replaced whole: ``mdm doctor`` suggests exactly that)."""
+    try:
+        return catalog.load(name)
+    except DatasetError:
+        return None
 
 
 def _restored_info(reader: TarReader, entry: DatasetEntry, name: str, backend_name: str) -> DatasetInfo:
