@@ -148,5 +148,19 @@ def holder_alive(holder: dict[str, Any]) -> bool:
 
 def _busy_message(datasets_dir: Path, name: str) -> str:
     holder = lock_holder(lock_path(datasets_dir, name))
-    who = f"pid {holder['pid']}, {holder.get('operation', 'working')} since {holder.get('since', '?')}" if holder.get("pid") else "another process"
-    return f"Dataset '{name}' is busy ({who}); try again when that finishes."
+    if not holder.get("pid"):
+        return f"Dataset '{name}' is busy (another process); try again when that finishes."
+    who = f"pid {holder['pid']}, {holder.get('operation', 'working')} since {holder.get('since', '?')}"
+    return (f"Dataset '{name}' is busy ({who}{_running_for(holder.get('since'))}); try again when that "
+            f"finishes, or stop it if it hangs (kill {holder['pid']}).")
+
+
+def _running_for(since: Any) -> str:
+    """``, for 3 min`` from the holder's ISO start time ('' when unknown)."""
+    try:
+        seconds = (datetime.now(UTC) - datetime.fromisoformat(str(since))).total_seconds()
+    except (TypeError, ValueError):
+        return ""
+    if seconds < 120:
+        return f", for {max(int(seconds), 0)} s"
+    return f", for {int(seconds // 60)} min" if seconds < 7200 else f", for {seconds / 3600:.1f} h"
