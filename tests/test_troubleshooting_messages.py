@@ -236,7 +236,7 @@ def test_config_type(home, cli):
     result = cli("dataset", "list")
     assert result.exit_code == 1
     assert_documented("config-type", result.stderr)
-    assert "'performance.batch_size'" in result.stderr
+    assert "mdm.yaml line 2: key 'performance.batch_size'" in result.stderr
 
 
 def test_config_unknown(home, cli):

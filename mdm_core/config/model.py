@@ -243,7 +243,8 @@ def build_settings(home: Path, values: dict, sources: dict[str, str], model: Set
             value = coerce(raw, leaf.type, from_text=source.startswith("env "))
         except (ValueError, TypeError):
             shown = _short(repr(leaf.shown(raw)))
-            raise ConfigError(f"{source}: key '{dotted}' must be {_type_name(leaf.type)}, got {shown}.") from None
+            raise ConfigError(f"{source}{_line_of(source, dotted)}: key '{dotted}' must be "
+                              f"{_type_name(leaf.type)}, got {shown}.") from None
         set_dotted(clean, dotted, value)
     clean["home"] = str(home)
     settings = converter.structure(clean, model.settings_class)
@@ -293,6 +294,24 @@ def source_of(dotted: str, sources: dict[str, str]) -> str:
     if dotted in sources:
         return sources[dotted]
     return next((s for k, s in sources.items() if k.startswith(dotted + ".")), "config")
+
+
+def _line_of(source: str, dotted: str) -> str:
+    """`` line N`` where ``dotted`` is set in the YAML file ``source`` ('' when ``source``
+    is no such file, e.g. an environment variable)."""
+    import yaml
+
+    try:
+        node = yaml.compose(Path(source).read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return ""
+    for part in dotted.split("."):
+        if not isinstance(node, yaml.MappingNode):
+            return ""
+        node = next((value for key, value in node.value if key.value == part), None)
+        if node is None:
+            return ""
+    return f" line {node.start_mark.line + 1}"
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -276,7 +276,7 @@ def test_a_value_that_does_not_convert_is_one_sentence_naming_file_and_key(mdm, 
     (home_1x / "mdm.yaml").write_text("performance:\n  batch_size: lots\n")
     result = mdm(home_1x, "config", "validate")
     assert result.returncode == 1
-    assert result.stderr.strip() == (f"Error: {home_1x / 'mdm.yaml'}: key 'performance.batch_size' must be "
+    assert result.stderr.strip() == (f"Error: {home_1x / 'mdm.yaml'} line 2: key 'performance.batch_size' must be "
                                      "an integer, got 'lots'.")
 
 
