@@ -3,7 +3,6 @@ of the 1.x fixture and on new-layout datasets: thin layers over the orchestrator
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sqlite3
 import subprocess
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from mdm_core.testing.home import snapshot
+
 FIXTURE_DATASETS = ["penguins", "penguins_raw", "sample", "weather"]
 
 
@@ -19,12 +20,6 @@ FIXTURE_DATASETS = ["penguins", "penguins_raw", "sample", "weather"]
 def legacy_home(legacy_fixture, monkeypatch, use_home) -> Path:
     monkeypatch.chdir(legacy_fixture)
     return use_home(legacy_fixture / "home")
-
-
-def _hashes(home: Path) -> dict[str, str]:
-    """Every file of the home but the operations history (it records the runs)."""
-    return {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(home.rglob("*")) if p.is_file() and p.name != "operations.jsonl"}
 
 
 def test_imports_stay_light():
@@ -95,7 +90,7 @@ def test_full_migration_validates_and_rolls_back_byte_for_byte(legacy_home):
         StorageMigrator,
     )
 
-    hashes = _hashes(legacy_home)
+    hashes = snapshot(legacy_home, files_only=True)
     assert StorageMigrator().list_datasets() == FIXTURE_DATASETS
     assert DatasetDiscovery().scan_and_register_datasets() == FIXTURE_DATASETS
     report = DataValidator().validate_all_datasets(deep=True)
@@ -110,7 +105,7 @@ def test_full_migration_validates_and_rolls_back_byte_for_byte(legacy_home):
         MigrationCleanup().remove_backups()
 
     assert {"config", "storage", "dataset"} <= set(RollbackManager().rollback_all())
-    assert _hashes(legacy_home) == hashes
+    assert snapshot(legacy_home, files_only=True) == hashes
 
 
 def test_cleanup_and_optimize_after_a_verified_run(legacy_home):

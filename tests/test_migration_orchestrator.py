@@ -9,7 +9,6 @@ holds every unit; ``FILECOPY_SKIP`` names a file reported as skipped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -19,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from mdm_core.testing.home import snapshot
 
 STEP_SOURCE = '''
 import os, signal, time
@@ -109,11 +110,6 @@ def files(home) -> dict[str, bytes]:
     return contents
 
 
-def _hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def _json(result) -> dict:
     assert result.stdout, result.stderr
     return json.loads(result.stdout)
@@ -125,9 +121,9 @@ def _applied(home: Path) -> list[str]:
 
 
 def test_plan_writes_nothing_and_describes_every_unit(migrate, home, files):
-    before = _hashes(home)
+    before = snapshot(home, files_only=True)
     plan = _json(migrate("plan", "--format", "json"))
-    assert _hashes(home) == before
+    assert snapshot(home, files_only=True) == before
     storage = next(p for p in plan["phases"] if p["phase"] == "storage")
     assert storage["flag"] == "use_new_storage" and storage["state"] == "pending"
     step = next(s for s in storage["steps"] if s["step"] == "file-copy")  # built-in steps have no work here
@@ -230,9 +226,9 @@ def test_one_migration_command_at_a_time(migrate, home, files):
             busy = migrate(*command)
             assert busy.returncode == 4, (command, busy.stderr)
             assert f"pid {holder.pid}" in busy.stderr and "mdm-migrate run" in busy.stderr
-        before = _hashes(home / ".migration")
+        before = snapshot(home / ".migration", files_only=True)
         assert migrate("status").returncode == 0 and migrate("plan").returncode == 0  # readers are not blocked
-        assert _hashes(home / ".migration") == before
+        assert snapshot(home / ".migration", files_only=True) == before
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
@@ -242,14 +238,14 @@ def test_one_migration_command_at_a_time(migrate, home, files):
 
 def test_rollback_restores_every_file_byte_for_byte(migrate, home, files):
     (home / "applied.log").write_text("")
-    before = _hashes(home)
+    before = snapshot(home, files_only=True)
     assert migrate("run", "--yes").returncode == 0
     assert "use_new_storage: true" in (home / "mdm.yaml").read_text()
     result = migrate("rollback", "--all", "--yes", "--format", "json")
     assert result.returncode == 0, result.stderr
     assert "storage" in _json(result)["rolled_back"]
-    kept = {"applied.log", "logs/operations.jsonl"}  # the step's own log; the history of operations (the run)
-    after = {k: v for k, v in _hashes(home).items() if k not in kept}
+    kept = {"applied.log"}  # the step's own log
+    after = {k: v for k, v in snapshot(home, files_only=True).items() if k not in kept}
     assert after == {k: v for k, v in before.items() if k not in kept}
     assert not list((home / "dst").iterdir())
     assert not (home / ".migration").exists()
@@ -267,11 +263,11 @@ def test_rollback_of_a_home_without_mdm_yaml_removes_the_one_the_run_wrote(migra
 
 def test_validate_notices_a_changed_target(migrate, home, files):
     assert migrate("run", "--yes").returncode == 0
-    before = _hashes(home)
+    before = snapshot(home, files_only=True)
     ok = migrate("validate", "--deep", "--format", "json")
     assert ok.returncode == 0 and _json(ok)["mismatches"] == 0
     assert migrate("status", "--format", "json").returncode == 0
-    assert _hashes(home) == before  # validate and status write nothing
+    assert snapshot(home, files_only=True) == before  # validate and status write nothing
     (home / "dst" / "f1.txt").write_bytes(b"tampered")
     bad = migrate("validate", "--format", "json")
     assert bad.returncode == 3

@@ -4,20 +4,14 @@ other tests still run."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
-from pathlib import Path
 
 import pytest
 
 from mdm_core.migration import IntegrationTestFramework
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): ("dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob("*"))}
+from mdm_core.testing.home import snapshot
 
 
 def closed_port() -> int:

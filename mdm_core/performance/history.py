@@ -145,7 +145,7 @@ def _write(record: dict[str, Any], target: Callable[[], dict[str, Any]], outcome
         record = {**record, **about, **outcome()}
         append(history_path(settings), record)
     except Exception as exc:  # the history never fails what it records
-        log.warning("could not record the operation in the history", operation=record.get("operation"), error=str(exc))
+        log.info("could not record the operation in the history", operation=record.get("operation"), error=str(exc))
 
 
 def _error_line(exc: BaseException) -> str | None:

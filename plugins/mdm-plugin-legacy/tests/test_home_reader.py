@@ -8,7 +8,6 @@ file of the home before and after, and no file appearing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -29,6 +28,7 @@ from mdm_plugin_legacy.locations_1x import FileLocation
 from mdm_plugin_legacy.open_1x import open_legacy_database
 
 from mdm_core.errors import ConfigError, StorageError
+from mdm_core.testing.home import snapshot
 
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures"
 
@@ -55,15 +55,6 @@ def _no_outside_settings(monkeypatch):
 @pytest.fixture
 def home(legacy) -> Path:
     return legacy / "home"
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """sha256 of every file under ``root`` (and every folder, as ``dir``)."""
-    state = {}
-    for path in sorted(root.rglob("*")):
-        rel = str(path.relative_to(root))
-        state[rel] = "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
-    return state
 
 
 def by_name(records: list[LegacyDataset]) -> dict[str, LegacyDataset]:

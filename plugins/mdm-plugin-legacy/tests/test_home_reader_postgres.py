@@ -10,7 +10,6 @@ holds host, port, user and the password in plain text. The database is dropped a
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import uuid
@@ -27,6 +26,7 @@ from mdm_plugin_legacy.locations_1x import PostgresLocation
 from mdm_plugin_legacy.open_1x import open_legacy_database
 
 from mdm_core.errors import StorageError
+from mdm_core.testing.home import snapshot
 
 pytestmark = pytest.mark.postgres
 
@@ -118,13 +118,8 @@ def pg_home(tmp_path, server, pg_dataset, password) -> Path:
     return home
 
 
-def _snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): ("dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob("*"))}
-
-
 def test_a_postgresql_1x_dataset_reads_back_the_values_1x_stored(pg_home, pg_dataset):
-    before = _snapshot(pg_home)
+    before = snapshot(pg_home)
     [record] = scan_home(pg_home)
     assert record.status == "ok" and record.backend == "postgresql", record.problems
     assert isinstance(record.location, PostgresLocation)
@@ -162,7 +157,7 @@ def test_a_postgresql_1x_dataset_reads_back_the_values_1x_stored(pg_home, pg_dat
         }
         with pytest.raises(StorageError, match="_metadata"):
             db.read_table("_metadata")
-    assert _snapshot(pg_home) == before
+    assert snapshot(pg_home) == before
 
 
 def test_the_plaintext_password_never_shows(pg_home, password):

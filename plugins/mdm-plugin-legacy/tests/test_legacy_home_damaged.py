@@ -8,7 +8,6 @@ set: the home's 1.x datasets select the legacy generation by themselves.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -23,6 +22,7 @@ import pytest
 import yaml
 
 from mdm_core.errors import MDMError
+from mdm_core.testing.home import snapshot
 
 MDM = Path(sys.executable).with_name("mdm")
 SOURCES = {
@@ -59,11 +59,6 @@ def client(home: Path):
     from mdm_core import MDMClient
 
     return MDMClient(home)
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*"))}
 
 
 def plain(values: list) -> list:

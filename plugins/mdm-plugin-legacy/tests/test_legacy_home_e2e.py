@@ -11,7 +11,6 @@ PostgreSQL: ``test_legacy_home_e2e_postgres.py``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pytest
 
 from mdm_core.errors import MDMError
+from mdm_core.testing.home import snapshot
 
 FIXTURE = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "legacy-mdm-1.0.6"
 MDM = Path(sys.executable).with_name("mdm")
@@ -90,12 +90,6 @@ def new_client(home: Path):
     from mdm_core import MDMClient
 
     return MDMClient(home)
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """sha256 of every file under ``root`` (folders as ``dir``): names and bytes."""
-    return {str(p.relative_to(root)): "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*"))}
 
 
 def plain(values: list) -> list:

@@ -22,6 +22,7 @@ from mdm_core.errors import ConfigError
 from mdm_core.flags import Flags
 from mdm_core.migration.orchestrator import Migration
 from mdm_core.migration.step import RunOptions, StepContext, Unit, UnitResult
+from mdm_core.testing.home import snapshot
 
 FLAT = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "legacy-config" / "config.yaml"
 #: Where every key of the flat fixture lands (its README), with its value.
@@ -63,12 +64,6 @@ def _setting(settings, dotted: str):
     for part in dotted.split("."):
         value = getattr(value, part)
     return value
-
-
-def _hashes(home: Path) -> dict[str, str]:
-    """Every file of the home but the operations history (it records the runs)."""
-    return {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(home.rglob("*")) if p.is_file() and p.name != "operations.jsonl"}
 
 
 def _step_plan(migration: Migration):
@@ -208,10 +203,10 @@ def test_broken_yaml_is_one_sentence_naming_the_file(flat_home):
 
 def test_plan_writes_nothing(home_1x):
     shutil.copy(FLAT, home_1x / "config.yaml")
-    before = _hashes(home_1x)
+    before = snapshot(home_1x, files_only=True)
     Migration(home_1x).plan("config")
     assert _cli(home_1x, "mdm-migrate", "plan", "--phase", "config", "--format", "json").returncode == 0
-    assert _hashes(home_1x) == before
+    assert snapshot(home_1x, files_only=True) == before
     assert not (home_1x / ".migration").exists()
 
 
@@ -229,14 +224,14 @@ def test_rollback_restores_mdm_yaml_byte_for_byte(home_1x):
 
 
 def test_rollback_removes_the_mdm_yaml_it_created(flat_home):
-    before = _hashes(flat_home)
+    before = snapshot(flat_home, files_only=True)
     Migration(flat_home).run("config")
     assert (flat_home / "mdm.yaml").is_file()
 
     Migration(flat_home).rollback("config")
 
     assert not (flat_home / "mdm.yaml").exists()
-    assert {k: v for k, v in _hashes(flat_home).items() if not k.startswith(".migration")} == before
+    assert {k: v for k, v in snapshot(flat_home, files_only=True).items() if not k.startswith(".migration")} == before
 
 
 def test_validate_reports_a_changed_setting_and_cleanup_removes_config_yaml(flat_home):
@@ -264,7 +259,7 @@ class _KilledBeforeVerify(LegacyConfigStep):
 
 def test_a_run_killed_after_writing_resumes(home_1x):
     shutil.copy(FLAT, home_1x / "config.yaml")
-    before = _hashes(home_1x)
+    before = snapshot(home_1x, files_only=True)
     with pytest.raises(KeyboardInterrupt):
         Migration(home_1x, steps=[("legacy", _KilledBeforeVerify())]).run("config")
     assert Migration(home_1x).journal().unit("legacy-config", "mdm.yaml").state == "running"
@@ -274,7 +269,7 @@ def test_a_run_killed_after_writing_resumes(home_1x):
     assert report.exit_code == 0 and [o.record.state for o in report.outcomes] == ["done"]
     assert load_settings(home_1x, fresh=True).settings.database.duckdb.memory_limit == "2GB"
     Migration(home_1x).rollback("config")
-    assert {k: v for k, v in _hashes(home_1x).items() if not k.startswith(".migration")} == before
+    assert {k: v for k, v in snapshot(home_1x, files_only=True).items() if not k.startswith(".migration")} == before
 
 
 def test_cli_plan_and_run(flat_home):

@@ -5,7 +5,6 @@ re-runs, broken datasets, the legacy catalog between the phases, cleanup."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -24,6 +23,7 @@ from mdm_core.config import load_settings
 from mdm_core.datasets.client import MDMClient
 from mdm_core.migration.orchestrator import EXIT_OK, EXIT_SKIPPED, Migration
 from mdm_core.migration.step import RunOptions
+from mdm_core.testing.home import snapshot
 
 #: dataset -> table -> source CSV (relative to the fixture's data/), and the columns to sort by.
 SOURCES = {
@@ -53,11 +53,6 @@ def pg_target(server, monkeypatch) -> str:
     """New PostgreSQL stores go to the test server."""
     monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", server["dsn"])
     return server["dsn"]
-
-
-def file_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def client_of(home: Path) -> MDMClient:
@@ -145,7 +140,7 @@ def test_plan_on_the_fixture(home):
 
 
 def test_run_onto_own_engines_then_rollback_byte_for_byte(home, legacy):
-    before = file_hashes(home)
+    before = snapshot(home, files_only=True)
     legacy_before = legacy_records(home)
     report = Migration(home).run()
     assert report.exit_code == EXIT_OK, [o.record.error for o in report.outcomes]
@@ -160,9 +155,9 @@ def test_run_onto_own_engines_then_rollback_byte_for_byte(home, legacy):
     assert again.exit_code == EXIT_OK and again.outcomes == []
 
     Migration(home).rollback()
-    after = file_hashes(home)
+    after = snapshot(home, files_only=True)
     assert {k: after.get(k) for k in before} == before
-    assert set(after) - set(before) <= {".migration/lock", "logs/operations.jsonl"}  # the operations history
+    assert set(after) - set(before) <= {".migration/lock"}
 
 
 def test_run_to_duckdb_through_the_cli(home, legacy):
@@ -191,7 +186,7 @@ def test_run_to_duckdb_through_the_cli(home, legacy):
 def test_run_to_postgresql_and_rollback_drops_every_schema(home, legacy, pg_target):
     import psycopg
 
-    before = file_hashes(home)
+    before = snapshot(home, files_only=True)
     legacy_before = legacy_records(home)
     report = Migration(home, RunOptions(to="postgresql")).run()
     assert report.exit_code == EXIT_OK, [o.record.error for o in report.outcomes]
@@ -200,7 +195,7 @@ def test_run_to_postgresql_and_rollback_drops_every_schema(home, legacy, pg_targ
     assert_migrated(home, legacy / "data", legacy_before)
     Migration(home, RunOptions(to="postgresql")).rollback()
     assert not _schemas(pg_target) & schemas
-    after = file_hashes(home)
+    after = snapshot(home, files_only=True)
     assert {k: after.get(k) for k in before} == before
     with psycopg.connect(pg_target) as conn:
         staged = conn.execute("SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE %s",
@@ -239,7 +234,7 @@ def test_postgresql_1x_dataset_migrates_without_its_password(home, legacy, pg_ta
             "id_columns": ["Individual ID"], "feature_tables": {}, "tags": ["pg"],
             "registered_at": "2026-11-21T01:50:45+00:00", "source": "penguins_raw.csv", "version": "1.0.0",
         }, sort_keys=False))
-        before = file_hashes(home)
+        before = snapshot(home, files_only=True)
         plan = Migration(home).plan()
         notes = [n for p in plan.phases for s in p.steps for n in s.plan.notes]
         assert any(name in n and "MDM_DATABASE_POSTGRESQL_PASSWORD" in n for n in notes)
@@ -249,7 +244,7 @@ def test_postgresql_1x_dataset_migrates_without_its_password(home, legacy, pg_ta
         assert info.backend == "postgresql" and info.store["key"] == store_key(home, name)
         got = client_of(home).load_dataset(name, table="data")
         pd.testing.assert_frame_equal(sorted_frame(got.astype(str)), sorted_frame(frame.astype(str)))
-        changed = [k for k, digest in file_hashes(home).items() if before.get(k) != digest]
+        changed = [k for k, digest in snapshot(home, files_only=True).items() if before.get(k) != digest]
         assert changed and not [k for k in changed if password.encode() in (home / k).read_bytes()]
         removed = Migration(home).cleanup()
         assert any(f"mdm_{name}" in line and "left on the server" in line for line in removed)
