@@ -218,9 +218,7 @@ class StorageComparisonTester:
     def _migrate(self, home: Path, user: Any) -> None:
         """The storage phase (``mdm-migrate run --phase storage``) on the 1.x dataset, then
         its new store opened as the catalog serves it once ``use_new_storage`` is on."""
-        from mdm_core.backends import backend_at
         from mdm_core.config import load_settings
-        from mdm_core.datasets.catalog import open_catalog
         from mdm_core.migration.api import StorageMigrator
         from mdm_core.testing.isolation import isolated_environment, server_environment
 
@@ -233,12 +231,7 @@ class StorageComparisonTester:
                 self._migration = ComparisonTest(name, False, f"the storage phase failed: {result.error}",
                                                  seconds=seconds)
                 return
-            loaded = load_settings(home, fresh=True).settings
-            settings = attrs.evolve(loaded, flags=attrs.evolve(loaded.flags, use_new_storage=True))
-            catalog = open_catalog(settings)
-            info = catalog.load(self.name)
-            ref = catalog.store_ref(info)
-            backend = backend_at(self.backend, info.store, settings)
+            backend, ref, info = served_store(load_settings(home, fresh=True).settings, self.name)
         self._created.append((backend, ref))
         self.stores["migrated"] = backend.open_store(ref, read_only=True)
         if info.store.get("file"):
@@ -275,21 +268,7 @@ class StorageComparisonTester:
 
     def _run(self, name: str, pair: tuple[str, str], ask: Callable[[Any], Any],
              check: Callable[[dict[str, Any], list[str]], str | None]) -> ComparisonTest:
-        """Ask both sides of ``pair`` (timed); ``check`` gets their answers (legacy first)
-        and returns the problem (None: same), adding notes."""
-        answers: dict[str, Any] = {}
-        seconds: dict[str, float] = {}
-        for side in pair:
-            started = time.perf_counter()
-            try:
-                answers[side] = ask(self.stores[side])
-            except MDMError as exc:
-                return ComparisonTest(name, False, f"the {side} side failed: {exc}", seconds=seconds)
-            finally:
-                seconds[side] = time.perf_counter() - started
-        notes: list[str] = []
-        problem = check(answers, notes)
-        return ComparisonTest(name, problem is None, problem, tuple(notes), seconds)
+        return ask_pair(name, self.stores, pair, ask, check)
 
     def _limited(self, answers: dict[str, pa.Table], notes: list[str]) -> str | None:
         """Limited reads may return different rows: each must hold ``limit`` rows, the
@@ -310,6 +289,37 @@ class StorageComparisonTester:
 
 
 # -- helpers -------------------------------------------------------------------------------
+def ask_pair(name: str, stores: dict[str, Any], pair: tuple[str, str], ask: Callable[[Any], Any],
+             check: Callable[[dict[str, Any], list[str]], str | None]) -> ComparisonTest:
+    """Ask the stores of both sides of ``pair`` (timed); ``check`` gets their answers
+    (legacy first) and returns the problem (None: same), adding notes."""
+    answers: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    for side in pair:
+        started = time.perf_counter()
+        try:
+            answers[side] = ask(stores[side])
+        except MDMError as exc:
+            return ComparisonTest(name, False, f"the {side} side failed: {exc}", seconds=seconds)
+        finally:
+            seconds[side] = time.perf_counter() - started
+    notes: list[str] = []
+    problem = check(answers, notes)
+    return ComparisonTest(name, problem is None, problem, tuple(notes), seconds)
+
+
+def served_store(settings: Any, name: str) -> tuple[Any, StoreRef, Any]:
+    """(backend, ref, info) of dataset ``name`` as the catalog of ``settings`` serves it
+    with ``use_new_storage`` on (how a migrated store is read); nothing opened yet."""
+    from mdm_core.backends import backend_at
+    from mdm_core.datasets.catalog import open_catalog
+
+    settings = attrs.evolve(settings, flags=attrs.evolve(settings.flags, use_new_storage=True))
+    catalog = open_catalog(settings)
+    info = catalog.load(name)
+    return backend_at(info.backend, info.store, settings), catalog.store_ref(info), info
+
+
 def _implementation(name: str, settings: Any, new: bool) -> Any:
     """The backend the storage hook resolves ``name`` to with ``use_new_storage`` = ``new``."""
     from mdm_core.flags import Flags, choose
@@ -332,8 +342,8 @@ def _postgres_conninfo(settings: Any) -> str:
     return Target.from_settings(settings.database.postgresql, timeout=5).conninfo
 
 
-def _read(store: Any, **kwargs: Any) -> pa.Table:
-    return store.read_table(TABLE, **kwargs).read_all()
+def _read(store: Any, table: str = TABLE, **kwargs: Any) -> pa.Table:
+    return store.read_table(table, **kwargs).read_all()
 
 
 def _same_count(answers: dict[str, int], notes: list[str]) -> str | None:
