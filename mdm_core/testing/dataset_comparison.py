@@ -19,7 +19,8 @@ What the two sides are depends on the dataset (``case`` in the result):
 Every table the legacy side serves is compared with the questions of
 :mod:`mdm_core.testing.storage_comparison` (same helpers, same normalisation and notes):
 row count, columns and types, full content, each store's own checksum, a projection of the
-first two columns, and those columns with a limit of 100 rows. Every store of the user's
+first two columns, those columns with a limit of 100 rows, and IS NOT NULL on the first
+column holding a NULL on the legacy side (when one does). Every store of the user's
 home is opened read-only; the temporary home is removed at the end.
 """
 
@@ -241,7 +242,7 @@ class DatasetComparisonTester:
             stores = {side: _Table(self.stores[side], names[side]) for side in pair}
             return ask_pair(f"{table}: {question}", stores, pair, ask, check)
 
-        return [
+        tests = [
             run("row count", lambda t: t.store.row_count(t.name), _same_count),
             run("columns and types", lambda t: t.store.table_schema(t.name), _same_schema),
             run("full content (checksum)", lambda t: _read(t.store, t.name), _same_content),
@@ -252,6 +253,13 @@ class DatasetComparisonTester:
                            _read(t.store, t.name, columns=first_two)),
                 _limited_rows_exist),
         ]
+        legacy = _read(self.stores["legacy"], table)
+        holding_null = next((c for c in legacy.column_names if legacy[c].null_count), None)
+        if holding_null is not None:
+            where = ((holding_null, "is not null", None),)
+            tests.append(run(f"filter IS NOT NULL ('{holding_null}')", lambda t: _read(t.store, t.name, where=where),
+                             lambda answers, notes: _same_content(answers, notes, where=where)))
+        return tests
 
 
 @attrs.frozen
