@@ -16,7 +16,6 @@ one may leave ``FILE.partial``, which has no manifest and is refused by restore)
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import shutil
@@ -44,6 +43,7 @@ from mdm_core.datasets.archive_manifest import (
 )
 from mdm_core.datasets.archive_tar import MemberSink, TarWriter
 from mdm_core.datasets.models import DatasetInfo, dataset_to_dict, normalize_name
+from mdm_core.durable import sync_folder
 from mdm_core.errors import DatasetError, MDMError
 from mdm_core.logging import get_logger
 from mdm_core.performance.history import recorded
@@ -198,7 +198,7 @@ def backup(client: MDMClient, names: Sequence[str] = (), output: str | Path | No
             writer.add_bytes(MANIFEST_MEMBER, manifest_bytes(manifest))
             writer.finish()
         os.replace(partial, path)
-        _sync_folder(path.parent)
+        sync_folder(path.parent)
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise DatasetError(f"Cannot write the backup {path}: {exc.strerror or exc}.") from None
@@ -266,13 +266,3 @@ def _write_parquet(sink: MemberSink, reader: pa.RecordBatchReader, codec: str, l
             parquet.write_batch(batch)
             progress.advance(batch.num_rows)
     return checksum
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (where the platform allows opening a folder)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

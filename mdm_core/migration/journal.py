@@ -8,16 +8,15 @@ a unit found ``running`` belonged to a run that died and is redone from scratch.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import attrs
 import cattrs
+
+from mdm_core.durable import write_atomically
 
 MIGRATION_DIR = ".migration"
 JOURNAL_FILE = "journal.json"
@@ -149,23 +148,5 @@ def save_journal(home: Path, journal: Journal) -> None:
     journal.updated = now()
     path = journal_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{JOURNAL_FILE}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(_converter.unstructure(journal), handle, indent=1, sort_keys=False, default=str)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    text = json.dumps(_converter.unstructure(journal), indent=1, sort_keys=False, default=str)
+    write_atomically(path, text)

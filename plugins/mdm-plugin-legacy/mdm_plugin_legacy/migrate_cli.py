@@ -38,10 +38,10 @@ import difflib
 import hashlib
 import json
 import os
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from mdm_core.durable import write_atomically
 from mdm_core.errors import MigrationError
 from mdm_core.migration.step import Skipped, StepCheck, StepContext, StepPlan, Unit, UnitResult
 from mdm_plugin_legacy.script_rewrite_1x import Finding, Rewrite, rewrite_notebook, rewrite_text
@@ -135,8 +135,8 @@ class LegacyCliStep:
         if sha256(rewritten) != after:
             raise MigrationError(f"the rewrite of {path} is not the planned one (a different version of MDM?)")
         backup.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(backup, path.read_bytes(), path.stat().st_mode)
-        _write_atomically(path, rewritten, path.stat().st_mode)
+        write_atomically(backup, path.read_bytes(), mode=path.stat().st_mode, temp=_temp_of(backup))
+        write_atomically(path, rewritten, mode=path.stat().st_mode, temp=_temp_of(path))
         return UnitResult(created=created)
 
     def verify(self, ctx: StepContext, unit: Unit, result: UnitResult, *, deep: bool = True) -> StepCheck:
@@ -168,7 +168,7 @@ class LegacyCliStep:
         if not backup.is_file() or sha256(backup.read_bytes()) != before:
             raise MigrationError(f"Not rolling back {path}: the backup of its original ({backup}) is missing or "
                                  "damaged.")
-        _write_atomically(path, backup.read_bytes(), backup.stat().st_mode)
+        write_atomically(path, backup.read_bytes(), mode=backup.stat().st_mode, temp=_temp_of(path))
 
     def cleanup(self, ctx: StepContext, unit: Unit, result: UnitResult) -> list[str]:
         """Delete the unit's backup; returns its path when there was one."""
@@ -217,17 +217,6 @@ def _backup_path(ctx: StepContext, path: Path) -> Path:
 def _temp_of(path: Path) -> Path:
     return path.with_name(f".{path.name}.mdm-migrating")
 
-
-def _write_atomically(path: Path, data: bytes, mode: int) -> None:
-    """``data`` into ``path`` through a temp file beside it (fsync, ``os.replace``), with
-    the permission bits of ``mode``."""
-    temp = _temp_of(path)
-    with temp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temp.chmod(stat.S_IMODE(mode))
-    os.replace(temp, path)
 
 
 def _compiles(text: str, path: Path) -> bool:

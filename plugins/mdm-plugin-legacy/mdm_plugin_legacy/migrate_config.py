@@ -30,6 +30,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from mdm_core.durable import write_atomically
 from mdm_core.errors import ConfigError
 from mdm_core.migration.step import StepCheck, StepContext, StepPlan, Unit, UnitResult
 from mdm_core.yamlio import dump_yaml
@@ -81,7 +82,7 @@ class LegacyConfigStep:
     def apply(self, ctx: StepContext, unit: Unit) -> UnitResult:
         path = ctx.home / NESTED_FILE
         ctx.backup_file(path)
-        _write_atomically(path, dump_yaml(dict(unit.data["document"])))
+        write_atomically(path, dump_yaml(dict(unit.data["document"])), temp=path.with_name(TEMP_FILE))
         return UnitResult(created={"file": NESTED_FILE})
 
     def verify(self, ctx: StepContext, unit: Unit, result: UnitResult, *, deep: bool = True) -> StepCheck:
@@ -148,13 +149,3 @@ def _leaves_of(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             found[f"{prefix}{key}"] = value
     return found
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """``path`` holds either its old bytes or all of ``text``, whenever the process dies."""
-    tmp = path.with_name(TEMP_FILE)
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
