@@ -2,6 +2,9 @@
 
 #: Longest error sentence kept where one line per item is printed (a batch, a migration unit).
 MAX_ERROR_CHARS = 300
+#: Longest error of MDM's own (an MDMError: one sentence naming the cause and the fix, often
+#: with a path in it) printed whole on the terminal; longer ones are cut to their first line.
+MAX_SENTENCE_CHARS = 500
 
 
 class MDMError(Exception):

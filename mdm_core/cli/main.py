@@ -19,7 +19,7 @@ import click
 
 from mdm_core import __version__
 from mdm_core.cli.output import log_mode, verbosity_options
-from mdm_core.errors import MAX_ERROR_CHARS, MDMError, permission_sentence
+from mdm_core.errors import MAX_ERROR_CHARS, MAX_SENTENCE_CHARS, MDMError, permission_sentence
 from mdm_core.logging import FILE_ONLY, configure_logging, debug_enabled, get_logger
 from mdm_core.secrets import mask
 
@@ -84,7 +84,7 @@ class MDMGroup(click.Group):
             return super().invoke(ctx)
         except MDMError as exc:
             _log_failure(ctx, exc)
-            message, cut = error_message(str(exc))
+            message, cut = error_message(str(exc), MAX_SENTENCE_CHARS)
             if cut:
                 message += "... (run with --debug for the full message)"
             text, code = _traceback_if_debug(ctx) or f"Error: {message}", 1
