@@ -46,13 +46,17 @@ def budget_bytes(memory_budget_mb: int) -> int:
 
 
 def governed_rows(
-    batch_size: int, memory_budget_mb: int, probe: Callable[[int], Iterable[pa.RecordBatch]], *, what: str
+    batch_size: int, memory_budget_mb: int, probe: Callable[[int], Iterable[pa.RecordBatch]], *, what: str,
+    bytes_per_row: float | None = None,
 ) -> int:
     """Rows per batch for the stream ``probe`` opens: ``batch_size``, lowered (to no fewer
     than :data:`MIN_ROWS`) when :data:`WORKING_COPIES` batches of the rows ``probe(n)``
-    yields first (batches of ``n`` rows) would not fit the budget. ``what`` names the
-    stream in the log line recording a lowered size. A probe that fails leaves
-    ``batch_size``: the real read reports the problem where it is handled."""
+    yields first (batches of ``n`` rows) would not fit the budget. A known
+    ``bytes_per_row`` is used instead of probing. ``what`` names the stream in the log line
+    recording a lowered size. A probe that fails leaves ``batch_size``: the real read
+    reports the problem where it is handled."""
+    if bytes_per_row:
+        return _fitting_rows(batch_size, memory_budget_mb, bytes_per_row, what)
     stream = None
     try:
         stream = probe(min(PROBE_ROWS, batch_size))
@@ -66,7 +70,11 @@ def governed_rows(
             close()
     if first is None or first.num_rows == 0:
         return batch_size
-    bytes_per_row = max(first.nbytes / first.num_rows, 1.0)
+    return _fitting_rows(batch_size, memory_budget_mb, first.nbytes / first.num_rows, what)
+
+
+def _fitting_rows(batch_size: int, memory_budget_mb: int, bytes_per_row: float, what: str) -> int:
+    bytes_per_row = max(bytes_per_row, 1.0)
     budget = budget_bytes(memory_budget_mb)
     rows = max(MIN_ROWS, min(batch_size, int(budget // (bytes_per_row * WORKING_COPIES))))
     if rows < batch_size:

@@ -67,6 +67,11 @@ class SourceReader(Protocol):
         """The column names :meth:`open` will give, cheaply where the format allows (the
         header, the file's schema) rather than reading the file."""
 
+    # Optional: ``row_bytes() -> float | None``, an upper estimate of the Arrow bytes of
+    # one row from what the reader has already read (e.g. a CSV's sniffed sample). Without
+    # it (or on None) registration opens the file once more to measure its first rows
+    # (:func:`mdm_core.memory.governed_rows`).
+
 
 def _check_callable(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if not callable(value):

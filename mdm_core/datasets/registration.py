@@ -117,8 +117,9 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     problem_type = normalize_problem_type(request.problem_type)
     overrides = dict(request.column_types)
     discovered = discover(Path(request.path).expanduser())
-    batch_rows = {t.name: _batch_rows(t.path, settings, overrides) for t in discovered.tables}
-    readers = {t.name: reader_for(t.path, batch_rows[t.name], kinds=overrides) for t in discovered.tables}
+    governed = {t.name: _reader(t.path, settings, overrides) for t in discovered.tables}
+    readers = {name: reader for name, (reader, _) in governed.items()}
+    batch_rows = {name: rows for name, (_, rows) in governed.items()}
     main_table = _main_table(discovered)
     target = request.target or _kaggle_target(discovered, readers)
     main_columns = readers[main_table].column_names()
@@ -178,12 +179,17 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     return info
 
 
-def _batch_rows(path: Path, settings: Settings, kinds: dict[str, str]) -> int:
-    """Rows per batch for ``path``: ``performance.batch_size``, fewer when its rows are too
-    wide for ``performance.memory_budget_mb`` (see :mod:`mdm_core.memory`)."""
+def _reader(path: Path, settings: Settings, kinds: dict[str, str]) -> tuple[SourceReader, int]:
+    """The reader of ``path`` and its rows per batch: ``performance.batch_size``, fewer when
+    its rows are too wide for ``performance.memory_budget_mb`` (see :mod:`mdm_core.memory`;
+    the reader's own ``row_bytes`` estimate when it has one, else its first rows)."""
     perf = settings.performance
-    return governed_rows(perf.batch_size, perf.memory_budget_mb, what=path.name,
-                         probe=lambda n: reader_for(path, n, kinds=kinds).open())
+    reader = reader_for(path, perf.batch_size, kinds=kinds)
+    estimate = getattr(reader, "row_bytes", None)
+    rows = governed_rows(perf.batch_size, perf.memory_budget_mb, what=path.name,
+                         probe=lambda n: reader_for(path, n, kinds=kinds).open(),
+                         bytes_per_row=estimate() if callable(estimate) else None)
+    return (reader if rows == perf.batch_size else reader_for(path, rows, kinds=kinds)), rows
 
 
 def _refuse_existing(catalog: Catalog, name: str, force: bool) -> None:

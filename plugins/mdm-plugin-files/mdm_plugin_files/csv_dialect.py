@@ -22,6 +22,8 @@ class CsvDialect:
     encoding: str
     delimiter: str
     column_names: tuple[str, ...]
+    #: Mean UTF-8 bytes of a data line in the sniffed sample (0.0: the sample has none).
+    line_bytes: float = 0.0
 
 
 def sniff_csv(path: Path) -> CsvDialect:
@@ -43,7 +45,9 @@ def sniff_csv(path: Path) -> CsvDialect:
     header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     if not header:
         raise DatasetError(f"{path.name} has no header row.")
-    return CsvDialect(encoding, delimiter, tuple(unique_names(header)))
+    data_lines = text.splitlines()[1:]
+    line_bytes = sum(len(line.encode("utf-8")) + 1 for line in data_lines) / len(data_lines) if data_lines else 0.0
+    return CsvDialect(encoding, delimiter, tuple(unique_names(header)), line_bytes)
 
 
 def decode_sample(raw: bytes, complete: bool) -> tuple[str, str]:

@@ -62,6 +62,13 @@ class CsvReader(FileReader):
         """The header's names (no read needed)."""
         return list(self.dialect.column_names)
 
+    def row_bytes(self) -> float | None:
+        """From the sniffed sample, no read: a row's text plus 8 bytes per column (a number's
+        width, or a string's offset and slack) bounds its Arrow size."""
+        if not self.dialect.line_bytes:
+            return None
+        return self.dialect.line_bytes + 8 * len(self.dialect.column_names)
+
     def widen_for(self, error: pa.ArrowInvalid) -> bool:
         """Widen the column a CSV conversion error names; False if it names none."""
         match = _CONVERSION_RE.search(str(error))
