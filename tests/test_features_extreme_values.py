@@ -24,11 +24,10 @@ BIG = 2**53 + 1
 
 @pytest.fixture
 def backend_client(home, monkeypatch, request):
-    """A client whose PostgreSQL backend (when asked for) points at the test server."""
+    """A client whose PostgreSQL backend (when asked for) points at a database of the
+    test's own (dropped after: nothing is left on the server)."""
     if request.param == "postgresql":
-        from mdm_core.testing.postgres import require_server
-
-        monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", require_server())
+        monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", request.getfixturevalue("pg_database"))
     return request.param, MDMClient()
 
 
