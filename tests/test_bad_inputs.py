@@ -10,7 +10,6 @@ import gzip
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -22,6 +21,7 @@ import pytest
 
 from mdm_core.errors import MAX_SENTENCE_CHARS
 from mdm_core.testing.distributions import install_distribution
+from mdm_core.testing.privileges import without_root_powers
 
 MAX_ERROR = 400
 
@@ -172,25 +172,17 @@ def test_folder_without_data_files_says_what_it_holds(run_mdm, home, tmp_path):
 
 
 def _as_other_user(run_mdm, home: Path):
-    """Run ``mdm`` as an unprivileged user when the tests run as root (root reads any file)."""
+    """Run ``mdm`` so that file modes apply to it (as root: without the capabilities that
+    bypass them, :func:`mdm_core.testing.privileges.without_root_powers`)."""
     if os.geteuid() != 0:
         return run_mdm
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: cannot make a file unreadable")
     mdm = str(Path(sys.executable).with_name("mdm"))
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        command = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", mdm, *args]
         env = {**os.environ, "HOME": str(home)}
-        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        return subprocess.run(without_root_powers([mdm, *args]), capture_output=True, text=True, env=env,
+                              timeout=300)
 
-    for path in [home, *home.rglob("*")]:
-        path.chmod(0o777)
-    parent = home
-    while parent != parent.parent:  # the unprivileged user must reach the home and the data
-        parent.chmod(parent.stat().st_mode | 0o005)
-        parent = parent.parent
     return run
 
 

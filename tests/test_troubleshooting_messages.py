@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mdm_core.datasets.client import MDMClient
+from mdm_core.testing.privileges import without_root_powers
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "troubleshooting.md"
 _QUOTED = re.compile(r"<!-- message: (\S+) -->\n```text\n(.+?)\n```", re.S)
@@ -203,13 +203,7 @@ def test_permission(home, penguins):
     """A home the user may not write (root is made an ordinary user by dropping the
     capability that lets it write anywhere)."""
     mdm = str(Path(sys.executable).with_name("mdm"))
-    command = [mdm, "dataset", "register", "pen", str(penguins), "--no-features"]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv")
-        drop = "-dac_override,-dac_read_search"
-        command = [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}", "--", *command]
+    command = without_root_powers([mdm, "dataset", "register", "pen", str(penguins), "--no-features"])
     home.chmod(0o555)
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=dict(os.environ))
