@@ -27,10 +27,14 @@ _NAN = 0x7FF8000000000000
 
 
 def checksum_batches(batches: Iterable[pa.RecordBatch]) -> str:
-    """The checksum of a stream of batches (see the module doc) as ``<rows>:<16 hex>``."""
+    """The checksum of a stream of batches (see the module doc) as ``<rows>:<16 hex>``.
+    ``batches`` is pulled on the calling thread while a worker hashes the batch before
+    (a store's reader stays on the thread that opened it)."""
+    from mdm_core.pipeline import ahead
+
     checksum = ContentChecksum()
-    for batch in batches:
-        checksum.add(batch)
+    for _ in ahead(iter(batches), checksum.add):
+        pass
     return checksum.hexdigest()
 
 

@@ -108,13 +108,16 @@ class CustomOperation:
     first rows of the training table; a column it stops returning later is an error. Return
     it from ``mdm_custom_features(settings, dataset)`` only for that ``dataset``.
     ``source`` says where it came from (e.g. ``path/to/file.py:ClassName``); when empty the
-    host fills in the plugin's name.
+    host fills in the plugin's name. ``load_error`` is set by a plugin serving a file it
+    could not load (``"<ExceptionType>: <message>"``): ``func`` then raises it, and the
+    host's checks (``mdm doctor``, ``mdm-migrate check``) report it without running it.
     """
 
     name: str
     func: Callable[[Any], dict[str, Any]]
     description: str = ""
     source: str = ""
+    load_error: str = ""
 
     def __call__(self, frame: Any) -> dict[str, Any]:
         return self.func(frame)

@@ -194,9 +194,7 @@ def discover_custom_features(settings: Any = None) -> list[DiscoveredFeature]:
         try:
             producers = load_dataset_file(path, dataset)
         except CustomFeatureLoadError as exc:
-            served = plugin_custom_features(settings, dataset)
-            items = [i for _, i in [*served.features, *served.operations]
-                     if i.source == str(path) or i.source.startswith(f"{path}:")]
+            items = served_items(settings, path)
             if items:
                 found += [_discovered(i.name, i.source, "file", i, dataset) for i in items]
                 continue
@@ -207,6 +205,30 @@ def discover_custom_features(settings: Any = None) -> list[DiscoveredFeature]:
     log.debug("custom features discovered", folder=str(folder),
               features=[f"{f.name} ({f.module}): {f.status}" for f in found])
     return found
+
+
+def served_items(settings: Any, path: Path) -> list[Any]:
+    """The items a plugin's ``mdm_custom_features`` serves from the per-dataset file
+    ``path`` (their ``source`` names it), asked for the dataset ``path`` is named after."""
+    served = plugin_custom_features(settings, path.stem)
+    return [i for _, i in [*served.features, *served.operations]
+            if i.source == str(path) or i.source.startswith(f"{path}:")]
+
+
+def file_load_error(settings: Any, path: Path) -> str | None:
+    """Why the per-dataset custom-feature file ``path`` fails to load, as
+    ``"<ExceptionType>: <message>"`` on one line, or None when it loads: the host's own
+    loader first, then any plugin serving the file (an MDM 1.x file, through
+    mdm-plugin-legacy), whose item carries its ``load_error``."""
+    try:
+        load_dataset_file(path, path.stem)
+        return None
+    except CustomFeatureLoadError as exc:
+        items = served_items(settings, path)
+        if items:
+            return next((e for i in items if (e := getattr(i, "load_error", ""))), None)
+        cause = exc.__cause__ or exc
+        return f"{type(cause).__name__}: {' '.join(str(cause).split())}"
 
 
 def _discovered(name: str, module: str, origin: str, item: Any, dataset: str | None = None) -> DiscoveredFeature:

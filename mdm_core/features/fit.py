@@ -20,8 +20,8 @@ import pyarrow as pa
 
 from mdm_core.features.contract import FitContext, FittedFeatures
 from mdm_core.features.discovery import select_engine
-from mdm_core.features.pipeline import advancing, prefetched
 from mdm_core.flags import Choice
+from mdm_core.pipeline import advancing, prefetched
 from mdm_core.progress import row_progress
 
 _POLL_SECONDS = 0.05

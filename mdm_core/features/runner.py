@@ -46,8 +46,8 @@ from mdm_core.features.custom_stage import CustomStage, prepare
 from mdm_core.features.discovery import custom_producers
 from mdm_core.features.fit import EngineFit, fit_batches
 from mdm_core.features.naming import NameRegistry
-from mdm_core.features.pipeline import advancing, ahead
 from mdm_core.logging import get_logger
+from mdm_core.pipeline import advancing, ahead
 from mdm_core.progress import row_progress
 from mdm_core.storage import head_rows
 

@@ -37,11 +37,11 @@ def check_engines(settings: Any) -> list[Check]:
 def check_custom_files(settings: Any) -> list[Check]:
     """One FAIL per ``<custom_features_dir>/NAME.py`` that fails to load (its error names
     the line of a syntax error), or one OK row."""
-    from mdm_core.migration.readiness import custom_file_error
+    from mdm_core.features.discovery import file_load_error
 
     folder = settings.custom_features_dir
     files = sorted(folder.glob("*.py")) if folder.is_dir() else []
     rows = [fail(FEATURES, f"custom features {path.name}", mask(error),
                  f"Correct {path} (check with `mdm features test --dataset {path.stem}`) or move it aside.")
-            for path in files if (error := custom_file_error(path))]
+            for path in files if (error := file_load_error(settings, path))]
     return rows or [ok(FEATURES, "custom feature files", f"{len(files)} file(s) load.")]

@@ -3,9 +3,10 @@
 The data streams in batches from the source reader through the target backend's
 ``as_stored`` (what the target engine will keep: SQLite turns NaN into NULL) into the
 target's ``write_table`` (one transaction: on any failure nothing of the table remains),
-while a content checksum of the stream is kept. The target is then read back for its own
+while a content checksum of the stream is kept; reading and checksumming run on a worker
+thread, a batch or two ahead of the write. The target is then read back for its own
 checksum and row count: equal checksums mean the same multiset of rows with the same
-types. Memory holds one batch at a time, of at most ``batch_size`` rows and fewer when rows
+types. Memory holds a few batches at a time, of at most ``batch_size`` rows and fewer when rows
 are wide (:mod:`mdm_core.memory`); a MemoryError copies the table again with half the rows.
 """
 
@@ -19,6 +20,7 @@ import attrs
 
 from mdm_core.checksum import ContentChecksum
 from mdm_core.memory import governed_rows, retry_on_memory_error
+from mdm_core.pipeline import prefetched
 from mdm_core.storage import StorageBackend, Store, StoreRef
 
 if TYPE_CHECKING:
@@ -59,18 +61,28 @@ def _copy(source: Store, table: str, target: Store, target_backend: StorageBacke
     checksum = ContentChecksum()
     as_stored = getattr(target_backend, "as_stored", None)
 
-    def batches() -> Iterator[pa.RecordBatch]:
+    def read() -> Iterator[pa.RecordBatch]:
         for batch in reader:
             stored = as_stored(batch) if as_stored is not None else batch
             checksum.add(stored)
-            progress(batch.num_rows)
             yield stored
 
-    target.write_table(name, reader.schema, batches(), replace=True)
+    # reading and checksumming run on a worker while the target writes the batch before
+    stream = prefetched(read())
+    try:
+        target.write_table(name, reader.schema, _counted(stream, progress), replace=True)
+    finally:
+        stream.close()
     return CopyResult(
         rows_read=checksum.rows, rows_written=target.row_count(name),
         checksum_source=checksum.hexdigest(), checksum_target=target.checksum(name),
     )
+
+
+def _counted(batches: Iterator[pa.RecordBatch], progress: Callable[[int], None]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        progress(batch.num_rows)
+        yield batch
 
 
 def open_target_store(backend: StorageBackend, ref: StoreRef, staging_folder: Path) -> Store:

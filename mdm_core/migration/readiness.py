@@ -240,31 +240,13 @@ def _lock(home: Path) -> ReadinessItem:
 
 def _custom_features(settings: Any) -> ReadinessItem:
     """Every per-dataset custom-feature file is run the way the features engine will run
-    it (a 1.x file through the legacy plugin's stand-in); the ones that raise fail."""
+    it (a 1.x file through the plugin serving it); the ones that raise fail."""
+    from mdm_core.features.discovery import file_load_error
+
     folder = Path(settings.custom_features_dir)
     files = sorted(folder.glob("*.py")) if folder.is_dir() else []
-    failures = [f"{path.name}: {error}" for path in files if (error := custom_file_error(path))]
+    failures = [f"{path.name}: {error}" for path in files if (error := file_load_error(settings, path))]
     return ReadinessItem(
         "custom features", not failures, WARNING,
         "; ".join(failures) if failures else f"{len(files)} custom-feature file(s) load.",
         "Fix the files named (they run when features are generated), or move them aside." if failures else "")
-
-
-def custom_file_error(path: Path) -> str | None:
-    """Why the custom-feature file ``path`` fails to load (its exception, one line), or None."""
-    from mdm_core.features.producers import load_dataset_file
-
-    try:
-        try:
-            from mdm_plugin_legacy.custom_features import imports_legacy_package, load_legacy_file
-        except ImportError:  # without the legacy plugin a 1.x file fails like any other
-            load_dataset_file(path, path.stem)
-            return None
-        if imports_legacy_package(path):
-            load_legacy_file(path, path.stem)
-        else:
-            load_dataset_file(path, path.stem)
-    except Exception as exc:  # the user's file: its error is the item's message
-        cause = exc.__cause__ or exc
-        return f"{type(cause).__name__}: {' '.join(str(cause).split())}"
-    return None

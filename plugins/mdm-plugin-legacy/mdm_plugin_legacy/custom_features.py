@@ -130,9 +130,10 @@ def _as_dict(operation: Callable[[Any], Any]) -> Callable[[Any], dict]:
 
 
 def _failing_file(path: Path, exc: BaseException) -> CustomOperation:
-    reason = f"the MDM 1.x file failed to load: {type(exc).__name__}: {' '.join(str(exc).split())}"
+    error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    reason = f"the MDM 1.x file failed to load: {error}"
 
     def fail(_frame: Any) -> dict:
         raise LegacyFileError(reason)
 
-    return CustomOperation(name=path.name, func=fail, description=reason, source=str(path))
+    return CustomOperation(name=path.name, func=fail, description=reason, source=str(path), load_error=error)

@@ -1,4 +1,5 @@
-"""Overlapping the stages of feature generation on two threads, in order.
+"""Overlapping the stages of a data flow (feature generation, table copies) on two
+threads, in order.
 
 Arrow, numpy and the database drivers release the GIL for their heavy work, so a second
 thread lets reading, computing and writing run at the same time on a second core:
@@ -6,7 +7,8 @@ thread lets reading, computing and writing run at the same time on a second core
 - :func:`ahead` runs a function over items on a worker while the caller pulls the items
   (the caller keeps the store to itself: reads and writes stay on one thread);
 - :func:`prefetched` pulls items on a worker while the caller consumes them (for a
-  stage, like fitting, during which the caller does not touch the store).
+  stage, like fitting, during which the caller does not touch the store, or a copy
+  whose source and target are different stores).
 
 Both keep order, bound what is held in flight to ``depth`` items, surface an exception
 at the item where it happened, and stop their worker when the caller stops early.
@@ -33,7 +35,7 @@ def ahead(items: Iterator[T], fn: Callable[[T], R], depth: int = 2) -> Iterator[
     items ahead of the caller; ``items`` is pulled, and closed at the end, on the calling
     thread."""
     pending: deque[tuple[T, Future[R]]] = deque()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdm-features") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdm-ahead") as pool:
         try:
             for item in items:
                 pending.append((item, pool.submit(fn, item)))

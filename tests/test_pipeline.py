@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from mdm_core.features.pipeline import ahead, prefetched
+from mdm_core.pipeline import ahead, prefetched
 
 
 class Source:
