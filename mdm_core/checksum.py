@@ -56,6 +56,12 @@ class ContentChecksum:
         self._total = (self._total + int(_mix(rows).sum(dtype=np.uint64))) & 0xFFFFFFFFFFFFFFFF
         self.rows += batch.num_rows
 
+    def merge(self, other: ContentChecksum) -> None:
+        """Add ``other``'s rows: the checksum of a table read in parts (in any order, on
+        any threads) is the merge of the parts' checksums."""
+        self._total = (self._total + other._total) & 0xFFFFFFFFFFFFFFFF
+        self.rows += other.rows
+
     def hexdigest(self) -> str:
         return f"{self.rows}:{self._total:016x}"
 
