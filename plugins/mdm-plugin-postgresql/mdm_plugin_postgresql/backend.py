@@ -16,6 +16,7 @@ import json
 import re
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import adbc_driver_postgresql.dbapi as adbc_pg
@@ -39,7 +40,7 @@ from mdm_storagekit import (
 )
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from mdm_core.checksum import checksum_batches
+from mdm_core.checksum import ContentChecksum, checksum_batches
 from mdm_core.errors import StorageError, no_such_table
 from mdm_core.storage import (
     BackendCapabilities,
@@ -62,6 +63,8 @@ from mdm_plugin_postgresql.prefetch import prefetch
 SCHEMA_PREFIX = "mdm_"
 #: PostgreSQL's 1,600 columns per table, less the hidden row-order column.
 MAX_COLUMNS = 1599
+#: Tables of at least this many pages are checksummed as two page ranges read at once.
+PARALLEL_CHECKSUM_PAGES = 1_000
 _MISSING_TABLE = re.compile(r'relation "(.+?)" does not exist')
 _KEY = re.compile(r"^[A-Za-z0-9_]+$")
 _DRIVER_ERRORS = (psycopg.Error, adbc_pg.Error)
@@ -259,8 +262,37 @@ class PostgreSQLStore(BaseStore, TableStore):
 
     def checksum(self, name: str) -> str:
         """The generic checksum over an unordered scan (row order does not change it, and
-        sorting a large table by its hidden row number costs as much as reading it)."""
-        return checksum_batches(self._read(name, in_order=False))
+        sorting a large table by its hidden row number costs as much as reading it). A
+        large table on PostgreSQL 14 or later is read as two page ranges at once (TID
+        range scans, each on a connection of its own) and the two checksums merged."""
+        pages = self._pages(name)
+        if pages < PARALLEL_CHECKSUM_PAGES:
+            return checksum_batches(self._read(name, in_order=False))
+        middle = pages // 2
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mdm-pg-checksum") as pool:
+            parts = list(pool.map(lambda span: self._span_checksum(name, span), [(0, middle), (middle, None)]))
+        total = ContentChecksum()
+        for part in parts:
+            total.merge(part)
+        return total.hexdigest()
+
+    def _pages(self, name: str) -> int:
+        """The pages of table ``name`` when it can be read in page ranges (a plain table,
+        PostgreSQL 14 or later), else 0."""
+        self.require(name)
+        rows = self.backend.query(
+            "SELECT pg_relation_size(c.oid) / current_setting('block_size')::int, "
+            "current_setting('server_version_num')::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = %s AND c.relkind = 'r'",
+            [self.schema, name],
+        )
+        return int(rows[0][0]) if rows and int(rows[0][1]) >= 140000 else 0
+
+    def _span_checksum(self, name: str, span: tuple[int, int | None]) -> ContentChecksum:
+        checksum = ContentChecksum()
+        for batch in self._read(name, in_order=False, pages=span):
+            checksum.add(batch)
+        return checksum
 
     def _read(
         self,
@@ -271,7 +303,10 @@ class PostgreSQLStore(BaseStore, TableStore):
         limit: int | None = None,
         batch_size: int = 50_000,
         in_order: bool,
+        pages: tuple[int, int | None] | None = None,
     ) -> pa.RecordBatchReader:
+        """``pages`` ``(first, end)`` keeps the rows stored on pages first..end-1 (to the
+        last page when ``end`` is None)."""
         check_filter(where)
         full, physical, ordered = self._layout(name)
         by_name = dict(zip(full.names, physical, strict=True))
@@ -288,6 +323,10 @@ class PostgreSQLStore(BaseStore, TableStore):
 
         sql = f"SELECT {', '.join(quote_identifier(by_name[f.name]) for f in schema)} FROM {self._qualified(name)}"
         sql += where_sql(name, where, by_name, bind, ref=lambda column: quote_identifier(by_name[column]))
+        if pages is not None:
+            sql += (" AND " if where else " WHERE ") + f"ctid >= '({int(pages[0])},0)'::tid"
+            if pages[1] is not None:
+                sql += f" AND ctid < '({int(pages[1])},0)'::tid"
         if ordered and in_order:
             sql += f" ORDER BY {quote_identifier(ROW_COLUMN)}"
         sql += limit_sql(limit, bind)
