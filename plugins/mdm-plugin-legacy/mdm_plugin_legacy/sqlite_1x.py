@@ -14,8 +14,8 @@
 A database still being written by a 1.x process at the same time is not supported.
 
 Column types: :mod:`mdm_plugin_legacy.sqlite_types_1x` (declared type plus the storage
-classes present, found by one scan of the table per process; text or binary when values
-do not fit). Reads go through ADBC's SQLite driver, which builds Arrow batches natively.
+classes present, found by one scan of the table per process, two halves at once for a
+large table; text or binary when values do not fit). Reads go through ADBC's SQLite driver, which builds Arrow batches natively.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -41,6 +42,8 @@ from mdm_plugin_legacy.sqlite_types_1x import SENTINEL, ColumnPlan, plan_column,
 _PLANS: dict[tuple[Any, ...], tuple[ColumnPlan, ...]] = {}
 _PLANS_LOCK = threading.Lock()
 _PLANS_MAX = 512
+#: Tables spanning at least this many rowids are type-scanned as two halves at once.
+PARALLEL_SCAN_ROWS = 100_000
 
 
 def _pending_file(path: Path, suffix: str) -> Path | None:
@@ -64,10 +67,12 @@ class SQLiteDatabase1x(LegacyDatabase):
         except ImportError:
             raise StorageError("Reading 1.x SQLite datasets needs the adbc-driver-sqlite package.") from None
         self._error = adbc_sqlite.Error
+        self._adbc = adbc_sqlite
         self._copy_dir: Path | None = None
         self._identity = self._file_identity()
         try:
-            self._con = adbc_sqlite.connect(self._open_target(), autocommit=True)
+            self._target = self._open_target()
+            self._con = adbc_sqlite.connect(self._target, autocommit=True)
             self._query("SELECT count(*) FROM sqlite_master")
         except self._error as exc:
             self.close()
@@ -137,14 +142,42 @@ class SQLiteDatabase1x(LegacyDatabase):
         columns = self._query("SELECT name, type FROM pragma_table_info(?) ORDER BY cid", (name,))
         if not columns:
             return ()
-        scan = ", ".join(scan_expression(col, declared) for col, declared in columns)
+        scan = f"SELECT {', '.join(scan_expression(col, declared) for col, declared in columns)} " \
+               f"FROM {quote_identifier(name)}"
         try:
-            found = self._query(f"SELECT {scan} FROM {quote_identifier(name)}")[0]
+            found = self._scan_halves(name, scan) or self._query(scan)[0]
         except self._error as exc:
             raise StorageError(f"Table {name!r} of the 1.x SQLite file {self.path} cannot be read: "
                                f"{first_line(exc)}") from None
         return tuple(plan_column(col, declared or "", classes)
                      for (col, declared), classes in zip(columns, found, strict=True))
+
+    def _scan_halves(self, name: str, scan: str) -> list[str | None] | None:
+        """``scan`` run over the two halves of a large table's rowids at once, each on a
+        connection of its own, and the storage classes found merged; None for a small
+        table (or one without rowids), which is scanned whole."""
+        try:
+            low, high = self._query(f"SELECT MIN(rowid), MAX(rowid) FROM {quote_identifier(name)}")[0]
+        except self._error:
+            return None
+        if low is None or int(high) - int(low) < PARALLEL_SCAN_ROWS:
+            return None
+        middle = (int(low) + int(high)) // 2
+        halves = [f"{scan} WHERE rowid <= {middle}", f"{scan} WHERE rowid > {middle}"]
+
+        def run(sql: str) -> tuple:
+            con = self._adbc.connect(self._target, autocommit=True)
+            try:
+                with con.cursor() as cur:
+                    cur.execute(sql)
+                    return cur.fetchall()[0]
+            finally:
+                con.close()
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mdm-legacy-scan") as pool:
+            first, second = pool.map(run, halves)
+        return [",".join(sorted({c for part in pair if part for c in part.split(",")})) or None
+                for pair in zip(first, second, strict=True)]
 
     def _schema(self, name: str) -> pa.Schema:
         return pa.schema([pa.field(p.name, p.type) for p in self.plans(name)])

@@ -508,9 +508,14 @@ def test_a_file_that_is_no_database_is_broken(home):
     assert snapshot(home) == before
 
 
-def test_values_that_do_not_fit_their_declared_type_are_read_as_text(home):
+@pytest.mark.parametrize("halves", [False, True], ids=["whole", "halves"])
+def test_values_that_do_not_fit_their_declared_type_are_read_as_text(home, halves, monkeypatch):
     """1.x appended CSV chunks with to_sql: a later chunk could put text into a FLOAT column
-    (its first chunk was all missing) or reals into a BIGINT one. Nothing is lost."""
+    (its first chunk was all missing) or reals into a BIGINT one. Nothing is lost, also
+    when the type scan reads the table as two halves at once (a large table)."""
+    from mdm_plugin_legacy import sqlite_1x
+
+    monkeypatch.setattr(sqlite_1x, "PARALLEL_SCAN_ROWS", 1 if halves else 10**9)
     path = home / "datasets" / "sample" / "sample.sqlite"
     with sqlite3.connect(path) as con:
         con.execute("INSERT INTO train (id, feature1, feature2, feature3, category, target) "
