@@ -73,26 +73,16 @@ result = {{"seconds": seconds, "rows": sum(r.rows_written for r in tables),
 
 
 def write_1x_home(home: Path, csv: Path) -> None:
-    """A 1.x home holding only ``flights``, written as MDM 1.x did: pandas ``to_sql``
-    through SQLAlchemy into ``datasets/flights/flights.sqlite``, and a catalog YAML made
-    from the 1.0.6 fixture's ``penguins_raw.yaml``."""
-    import pandas as pd
-    import sqlalchemy
+    """A 1.x home holding only ``flights``, written as MDM 1.x did (pandas ``to_sql`` in
+    chunks of 50,000 through SQLAlchemy: ``mdm_plugin_legacy.write_1x``) beside the 1.0.6
+    fixture's ``mdm.yaml``."""
+    import pyarrow.csv as pacsv
+    from mdm_plugin_legacy.write_1x import write_1x_dataset
 
-    folder = home / "datasets" / "flights"
-    folder.mkdir(parents=True)
-    (home / "config" / "datasets").mkdir(parents=True)
+    home.mkdir(parents=True)
     shutil.copy(FIXTURE_HOME / "mdm.yaml", home / "mdm.yaml")
-    frame = pd.read_csv(csv)
-    engine = sqlalchemy.create_engine(f"sqlite:///{folder / 'flights.sqlite'}")
-    frame.to_sql("data", engine, index=False, chunksize=50_000)
-    engine.dispose()
-    yaml_text = (FIXTURE_HOME / "config" / "datasets" / "penguins_raw.yaml").read_text()
-    yaml_text = (yaml_text.replace("penguins_raw", "flights").replace("Penguins-Raw", "Flights")
-                 .replace("Body Mass (g)", "arr_delay").replace("Individual ID", "id")
-                 .replace("  data_features: data_features\n", "").replace("feature_tables:\n", "feature_tables: {}\n")
-                 .replace("- Date Egg", "- time_hour").replace("row_count: 344", f"row_count: {len(frame)}"))
-    (home / "config" / "datasets" / "flights.yaml").write_text(yaml_text)
+    write_1x_dataset(home, "flights", "sqlite", {"data": pacsv.read_csv(csv)}, batch_size=50_000,
+                     datetime_columns=["time_hour"])
 
 
 def postgres_database() -> tuple[str | None, str, str | None]:
