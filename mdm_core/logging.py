@@ -249,10 +249,27 @@ def configure_logging(mode: str = "quiet", level_name: str | None = None, *, set
     return file_path
 
 
+def _capturing(processors: list[Any]) -> bool:
+    """True while a :class:`structlog.testing.LogCapture` is in structlog's processors
+    (``structlog.testing.capture_logs`` or a test's own capture)."""
+    testing = sys.modules.get("structlog.testing")
+    return testing is not None and any(isinstance(p, testing.LogCapture) for p in processors)
+
+
 def _configure_structlog() -> None:
-    """Hand the current sinks to structlog (done once per :func:`configure_logging`)."""
+    """Hand the current sinks to structlog (done once per :func:`configure_logging`).
+
+    While a capture is active its processors are kept (replacing them would hide MDM's
+    records from the test; its exit restores the processors it found): only the level
+    filter is applied, and the configuration stays pending until the first record
+    emitted after the capture ends.
+    """
     import structlog
 
+    wrapper_class = structlog.make_filtering_bound_logger(_LoggerFactory.min_level)
+    if _capturing(structlog.get_config()["processors"]):
+        structlog.configure(wrapper_class=wrapper_class)
+        return
     _LoggerFactory.structlog_pending = False
     structlog.configure(
         processors=[
@@ -260,7 +277,7 @@ def _configure_structlog() -> None:
             structlog.processors.format_exc_info,
             mask_event,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(_LoggerFactory.min_level),
+        wrapper_class=wrapper_class,
         logger_factory=_LoggerFactory,
         cache_logger_on_first_use=False,
     )
