@@ -217,10 +217,7 @@ RULES: tuple[Rule, ...] = (
           command=""),
     _report("", "--config", "set MDM_HOME_DIR=DIR instead: MDM reads DIR/mdm.yaml"),
     _report("", "--no-color", "set NO_COLOR=1 instead (piped output has no colour anyway)"),
-    # -- mdm stats: --system, --operations, show and summary are as in 1.x
-    _rule("mdm stats", r"^\s+stats\s+(?:dataset|logs|cleanup|dashboard)(?=\s|$)", None,
-          "1.x `mdm stats dataset/logs/cleanup/dashboard` have no counterpart: use `mdm stats show -d NAME` or "
-          "`mdm stats summary` (the history trims itself; logs are in <home>/logs/)", command="stats"),
+    # -- mdm stats: --system, --operations, show, summary, dataset, logs, cleanup and dashboard are as in 1.x
     _report("stats", "--performance", "use `mdm benchmark` (rows/s per backend and operation)"),
     # -- mdm dataset register
     _rename(_REGISTER, "-t", "--target"),

@@ -122,7 +122,6 @@ def test_the_same_short_option_means_what_each_1x_command_meant():
 
 
 @pytest.mark.parametrize(("text", "old"), [
-    ("mdm stats dashboard", "stats dashboard"),
     ("mdm stats --performance", "--performance"),
     ("mdm batch export a --parallel", "--parallel"),
     ("mdm dataset export p --metadata-only", "--metadata-only"),
@@ -148,14 +147,18 @@ def test_what_cannot_be_rewritten_is_reported_with_its_line(text, old):
     assert found[0].line == text.count("\n") + 1 or old in text.splitlines()[found[0].line - 1]
 
 
-@pytest.mark.parametrize("text", ["mdm stats --system", "mdm stats --operations --format json", "mdm stats show -n 5",
-                                  "mdm stats summary", "mdm stats"])
+@pytest.mark.parametrize("text", [
+    "mdm stats --system", "mdm stats --operations --format json", "mdm stats show -n 5", "mdm stats summary", "mdm stats",
+    "mdm stats dataset penguins", "mdm stats logs --tail 20 --level ERROR --grep penguins",
+    "mdm stats logs -n 5 -l INFO -g x", "mdm stats cleanup --days 7", "mdm stats cleanup -d 7", "mdm stats dashboard",
+    "mdm stats dashboard --output d.html --no-open", "mdm stats dashboard -o d.html --open",
+])
 def test_stats_spellings_this_mdm_has_are_kept(text):
     assert rewrite_text(text).findings == ()
 
 
 def test_the_line_of_a_finding_is_its_line_in_the_file():
-    text = "#!/bin/bash\nset -e\n\nmdm dataset list --json\nmdm stats dashboard\n"
+    text = "#!/bin/bash\nset -e\n\nmdm dataset list --json\nmdm stats --performance\n"
     assert [(f.line, f.new) for f in rewrite_text(text).findings] == [(4, "--format json"), (5, None)]
 
 
@@ -185,14 +188,14 @@ def test_notebook_code_cells_are_rewritten_and_the_rest_kept():
         {"cell_type": "code", "execution_count": 1, "metadata": {"tags": ["ü"]}, "outputs": [],
          "source": ["from mdm import MDMClient\n", "client = MDMClient()"]},
         {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-         "source": "info = client.get_dataset('penguins')\n!mdm stats dashboard"},
+         "source": "info = client.get_dataset('penguins')\n!mdm stats --performance"},
     ], "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
     text = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     result = rewrite_notebook(text)
     new = json.loads(result.text)
     assert new["cells"][0] == notebook["cells"][0]
     assert new["cells"][1]["source"] == ["from mdm_core.datasets.client import MDMClient\n", "client = MDMClient()"]
-    assert new["cells"][2]["source"] == "info = client.get_dataset_info('penguins')\n!mdm stats dashboard"
+    assert new["cells"][2]["source"] == "info = client.get_dataset_info('penguins')\n!mdm stats --performance"
     assert {k: v for k, v in new.items() if k != "cells"} == {k: v for k, v in notebook.items() if k != "cells"}
     assert result.text == json.dumps(new, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     assert [(f.cell, f.line, f.new is None) for f in result.findings] == [(2, 1, False), (3, 1, False), (3, 2, True)]
@@ -245,7 +248,7 @@ stats = client.get_statistics("penguins", full=True)
 print(info.name, info.target_column, int(rows["n"][0]), stats["rows"])
 """
 MAKEFILE = """\
-.PHONY: list stats dashboard monitor
+.PHONY: list stats dashboard monitor perf
 
 list:
 \tmdm dataset list --json > datasets.json
@@ -254,10 +257,13 @@ stats:
 \tmdm dataset stats penguins --full
 
 dashboard:
-\tmdm stats dashboard
+\tmdm stats dashboard -o dashboard.html --no-open
 
 monitor:
 \tmdm stats --system --format json
+
+perf:
+\tmdm stats --performance
 """
 CI_YAML = """\
 name: data
@@ -341,9 +347,9 @@ def test_plan_writes_nothing_and_shows_diffs_and_what_it_cannot_rewrite(home_1x,
     assert sorted(u.id for u in plan.units) == sorted(str(scripts / n) for n in (
         "register.sh", "report.py", "Makefile", ".github/workflows/data.yml", "explore.ipynb"))
     assert {Path(u.id).name: u.detail for u in plan.units}["Makefile"] == "2 rewrites, 1 line it cannot rewrite"
-    assert f"{scripts / 'Makefile'}:10: stats dashboard: 1.x `mdm stats dataset/logs/cleanup/dashboard` have no " \
-           "counterpart" in " ".join(plan.notes)
-    assert not any(":13:" in n for n in plan.notes if "Makefile" in n)  # `mdm stats --system` is kept
+    assert f"{scripts / 'Makefile'}:16: --performance: use `mdm benchmark`" in " ".join(plan.notes)
+    # `mdm stats dashboard -o dashboard.html --no-open` and `mdm stats --system` are kept
+    assert not any(f":{n}:" in note for n in (10, 13) for note in plan.notes if "Makefile" in note)
     assert any(n.startswith(f"{scripts / '.github/workflows/data.yml'}:12: --format excel: ") for n in plan.notes)
     diff = plan.details["diffs"][str(scripts / "register.sh")]
     assert "\n-mdm dataset list --json\n" in diff and "\n+mdm dataset list --format json\n" in diff
@@ -388,6 +394,9 @@ def test_run_rewrites_the_scripts_and_they_run_against_the_migrated_home(home_1x
     monitor = run_in(home_1x, ["make", "-s", "-C", str(scripts), "monitor"])
     assert monitor.returncode == 0, monitor.stderr
     assert 0 <= json.loads(monitor.stdout)["system"]["cpu_percent"] <= 100
+    dashboard = run_in(home_1x, ["make", "-s", "-C", str(scripts), "dashboard"])
+    assert dashboard.returncode == 0, dashboard.stderr
+    assert "<h1>MDM Dashboard</h1>" in (scripts / "dashboard.html").read_text()
     assert "mdm dataset info penguins --format json" in (scripts / ".github/workflows/data.yml").read_text()
 
 
