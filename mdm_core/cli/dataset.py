@@ -127,7 +127,7 @@ def _tables_cell(info: DatasetInfo) -> str:
 
 def _layout_cell(info: DatasetInfo) -> str:
     if not info.legacy:
-        return "new"
+        return "new BROKEN" if info.status != "ok" else "new"
     found = " (discovered)" if info.store.get("origin") == "discovered" else ""
     return f"1.x{found}{' BROKEN' if info.status != 'ok' else ''}"
 
@@ -174,8 +174,8 @@ def info(name: str, fmt: str) -> None:
 def remove(name: str, force: bool, dry_run: bool) -> None:
     """Remove a dataset: its stored tables and its metadata."""
     client = _client()
-    meta = client.get_dataset_info(name)
-    tables = ", ".join(t.name for t in meta.tables)
+    meta = client.catalog.load_or_broken(name)
+    tables = ", ".join(t.name for t in meta.tables) if meta.tables else "metadata unreadable"
     if dry_run:
         click.echo(f"Would remove dataset '{meta.name}' ({meta.backend}; tables: {tables}).")
         return

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 METADATA_FILE = "dataset.yaml"
 
 
+class MetadataUnreadable(DatasetError):
+    """A dataset's ``dataset.yaml`` exists but cannot be read (not YAML, or not MDM's
+    keys); the sentence names the file and ``mdm dataset repair``."""
+
+
 class Catalog:
     """Reads and writes dataset metadata under one home's datasets folder.
 
@@ -64,7 +69,7 @@ class Catalog:
         except PermissionError:
             raise
         except Exception as exc:
-            raise DatasetError(
+            raise MetadataUnreadable(
                 f"Metadata of dataset '{name}' ({path}) is unreadable ({_reason(exc)}); rebuild it from "
                 f"its store with `mdm dataset repair {name}`."
             ) from None
@@ -90,7 +95,20 @@ class Catalog:
         )
 
     def list(self) -> list[DatasetInfo]:
-        return [self.load(name) for name in self.names()]
+        """Every dataset; one whose metadata is unreadable is listed as ``broken`` (see
+        :meth:`load_or_broken`), so one damaged file never hides the others."""
+        return [self.load_or_broken(name) for name in self.names()]
+
+    def load_or_broken(self, name: str) -> DatasetInfo:
+        """:meth:`load`, or for unreadable metadata a ``status="broken"`` record holding
+        what the damaged file still states legibly (backend, store, target, ...), no
+        tables, and the reason as its problem."""
+        try:
+            return self.load(name)
+        except MetadataUnreadable as exc:
+            from mdm_core.datasets.repair import salvaged_info
+
+            return salvaged_info(normalize_name(name), self.folder(name) / METADATA_FILE, str(exc))
 
     def discard(self, info: DatasetInfo) -> None:
         """Remove the metadata and files of a dataset this catalog adds in another layout

@@ -102,7 +102,7 @@ class MDMClient:
         normalized = normalize_name(name)
         with dataset_lock(self.catalog.root, normalized, "remove"):
             recover_interrupted(self.catalog, held=normalized)
-            info = self.catalog.load(normalized)
+            info = self.catalog.load_or_broken(normalized)
             if info.legacy:
                 self.catalog.discard(info)
             else:

@@ -35,11 +35,11 @@ from pathlib import Path
 from mdm_core.backends import backend_at
 from mdm_core.config.settings import Settings
 from mdm_core.datasets import journal
-from mdm_core.datasets.catalog import METADATA_FILE, Catalog
+from mdm_core.datasets.catalog import METADATA_FILE, Catalog, MetadataUnreadable
 from mdm_core.datasets.journal import Operation
 from mdm_core.datasets.locks import try_dataset_lock
 from mdm_core.datasets.models import DatasetInfo
-from mdm_core.errors import DatasetError, MDMError
+from mdm_core.errors import MDMError
 from mdm_core.logging import get_logger
 from mdm_core.storage import StorageBackend, StoreRef
 
@@ -92,9 +92,8 @@ def _finish_registration(catalog: Catalog, operation: Operation) -> None:
     if (replaced / METADATA_FILE).is_file():
         try:
             old = catalog.load(operation.name, replaced)
-        except DatasetError as exc:  # a broken dataset was replaced: its folder goes, a store it named elsewhere stays
-            log.warning("the replaced dataset's metadata is unreadable; its folder is removed", dataset=operation.name,
-                        error=str(exc))
+        except MetadataUnreadable:  # a broken dataset was replaced: its store, where it can be found, goes too
+            _drop_broken_store(catalog, replaced, operation.name)
         else:
             _backend_of(catalog.settings, old).drop_store(catalog.store_ref(old, replaced))
     journal.discard(operation.folder)
@@ -144,7 +143,13 @@ def _recover_registration(catalog: Catalog, operation: Operation) -> None:
 def remove_dataset(catalog: Catalog, info: DatasetInfo) -> None:
     """Remove ``info``'s dataset (lock held by the caller). The store's engine is
     reached first, so an unreachable server changes nothing; a store already gone
-    (a broken dataset) still has its metadata removed."""
+    (a broken dataset) still has its metadata removed. A dataset whose metadata is
+    unreadable (``info.status == "broken"``, from :meth:`Catalog.load_or_broken`) loses
+    the store :func:`~mdm_core.datasets.repair.find_broken_store` finds for it, and its
+    folder."""
+    if info.status == "broken" and not info.tables:
+        _remove_broken(catalog, info.name)
+        return
     backend = _backend_of(catalog.settings, info)
     backend.store_exists(catalog.store_ref(info))  # fails here, before any change
     operation = journal.begin(catalog.root, info.name, "remove", info.backend, location=dict(info.store))
@@ -159,11 +164,37 @@ def remove_dataset(catalog: Catalog, info: DatasetInfo) -> None:
     journal.discard(operation.folder)
 
 
+def _remove_broken(catalog: Catalog, name: str) -> None:
+    operation = journal.begin(catalog.root, name, "remove", "unknown")
+    removed = operation.file(REMOVED_DIR)
+    os.replace(catalog.folder(name), removed)
+    _drop_broken_store(catalog, removed, name)
+    journal.discard(operation.folder)
+
+
+def _drop_broken_store(catalog: Catalog, folder: Path, name: str) -> None:
+    """Drop the store of the unreadable dataset set aside in ``folder`` (its files go with
+    the folder; a server store is dropped where the damaged file names it)."""
+    from mdm_core.datasets.repair import find_broken_store
+
+    found = find_broken_store(catalog.settings, folder, name)
+    if found is None:
+        log.warning("the removed dataset's metadata was unreadable and no store was found for it; "
+                    "only its folder is removed", dataset=name)
+        return
+    backend, ref = found
+    backend.drop_store(ref)
+
+
 def _recover_removal(catalog: Catalog, operation: Operation) -> None:
     removed = operation.file(REMOVED_DIR)
     if (removed / METADATA_FILE).is_file():
-        info = catalog.load(operation.name, removed)
-        _backend_of(catalog.settings, info).drop_store(catalog.store_ref(info, removed))
+        try:
+            info = catalog.load(operation.name, removed)
+        except MetadataUnreadable:
+            _drop_broken_store(catalog, removed, operation.name)
+        else:
+            _backend_of(catalog.settings, info).drop_store(catalog.store_ref(info, removed))
         log.warning("finished a removal that was interrupted", dataset=operation.name)
     journal.discard(operation.folder)
 

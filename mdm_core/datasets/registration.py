@@ -138,7 +138,7 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
     with dataset_lock(catalog.root, name, "register"):
         recover_interrupted(catalog, held=name)
         _refuse_existing(catalog, name, request.force)
-        replaced = catalog.load(name) if catalog.exists(name) else None
+        replaced = catalog.load_or_broken(name) if catalog.exists(name) else None
         operation = journal.begin(
             catalog.root, name, "register", backend_name,
             stage_key=f"stage_{secrets.token_hex(4)}", final_key=journal.store_key(name),

@@ -75,6 +75,33 @@ def repair_dataset(settings: Any, name: str) -> RepairResult:
     return RepairResult(info, kept)
 
 
+def salvaged_info(name: str, path: Path, problem: str) -> DatasetInfo:
+    """The ``broken`` record of dataset ``name`` whose metadata file ``path`` is
+    unreadable: display name, backend, store, registration time, description and target
+    where :func:`salvage` finds them legible, no tables, ``problem`` as its only problem."""
+    hints = salvage(path.read_text(encoding="utf-8", errors="replace")) if path.is_file() else {}
+
+    def text(key: str, default: str | None) -> str | None:
+        value = hints.get(key)
+        return str(value) if isinstance(value, str | int | float) else default
+
+    store = hints.get("store") if isinstance(hints.get("store"), dict) else {}
+    return DatasetInfo(
+        name=name, display_name=text("display_name", name) or name, backend=text("backend", "unknown") or "unknown",
+        tables=[], registered_at=text("registered_at", "") or "", description=text("description", "") or "",
+        target_column=text("target_column", None), store=dict(store), status="broken", problems=[problem],
+    )
+
+
+def find_broken_store(settings: Any, folder: Path, name: str) -> tuple[StorageBackend, StoreRef] | None:
+    """The store of the dataset in ``folder`` whose metadata is unreadable, as
+    :func:`repair_dataset` finds it (where the damaged file says, else a file engine's
+    store file in the folder), or None."""
+    path = folder / METADATA_FILE
+    hints = salvage(path.read_text(encoding="utf-8", errors="replace")) if path.is_file() else {}
+    return _find_store(settings, folder, name, hints)
+
+
 def salvage(text: str) -> dict[str, Any]:
     """The fields of :data:`SALVAGED` and the ``store`` mapping that a damaged
     ``dataset.yaml`` still states legibly, one line at a time (lists: ``[a, b]`` form or
