@@ -52,7 +52,7 @@ def append(path: Path, record: dict[str, Any]) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_SH)
-            if _same_file(fd, path):  # not replaced by a trim while this process waited
+            if same_file(fd, path):  # not replaced by a trim while this process waited
                 os.write(fd, line)
                 size = os.fstat(fd).st_size
                 break
@@ -68,7 +68,7 @@ def trim(path: Path, keep: int = KEEP_LINES) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        if not _same_file(fd, path) or os.fstat(fd).st_size <= MAX_BYTES:
+        if not same_file(fd, path) or os.fstat(fd).st_size <= MAX_BYTES:
             return  # another process trimmed it meanwhile
         kept: list[bytes] = []
         size = 0
@@ -155,7 +155,7 @@ def _error_line(exc: BaseException) -> str | None:
     return mask(text[0])[:MAX_ERROR_CHARS] if text else None
 
 
-def _same_file(fd: int, path: Path) -> bool:
+def same_file(fd: int, path: Path) -> bool:
     with contextlib.suppress(FileNotFoundError):
         return os.fstat(fd).st_ino == os.stat(path).st_ino
     return False

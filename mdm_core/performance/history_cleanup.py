@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mdm_core.durable import write_atomically
 from mdm_core.logging import get_logger
-from mdm_core.performance.history import _same_file
+from mdm_core.performance.history import same_file
 
 log = get_logger(__name__)
 
@@ -50,7 +50,7 @@ def remove_older(path: Path, before: datetime) -> int:
             return 0
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            if not _same_file(fd, path):
+            if not same_file(fd, path):
                 continue  # a trim replaced the file while this process waited: lock the new one
             lines = path.read_bytes().splitlines(keepends=True)
             kept = [line for line in lines if not _is_older(line, before)]
