@@ -156,6 +156,7 @@ def _error_line(exc: BaseException) -> str | None:
 
 
 def same_file(fd: int, path: Path) -> bool:
+    """Whether the open ``fd`` is still the file at ``path`` (not replaced by a rewrite)."""
     with contextlib.suppress(FileNotFoundError):
         return os.fstat(fd).st_ino == os.stat(path).st_ino
     return False
