@@ -94,9 +94,14 @@ class SQLiteStore(BaseStore, TableStore):
         return retry_locked(step, path=self.path, busy_timeout_ms=self._busy_timeout)
 
     def _connect(self, settings: Any, *, read_only: bool, building: bool) -> Any:
-        """A new connection with the PRAGMAs applied (closed again if they fail)."""
+        """A new connection with the PRAGMAs applied (closed again if they fail).
+
+        The read-only store's own connection notes whether the WAL files were absent
+        before it opened (a reader of a WAL database creates them; see :meth:`close`)."""
         path = self.path
-        uri = f"file:{path}?mode=ro" if read_only else str(path)
+        if read_only and self._con is None and not hasattr(self, "_made_wal_files"):
+            self._made_wal_files = not any(Path(f"{path}{s}").exists() for s in ("-wal", "-shm"))
+        uri = f"file:{quote(str(path))}?mode=ro" if read_only else str(path)
         try:
             con = adbc_sqlite.connect(uri, autocommit=True)
         except Exception as exc:
@@ -461,9 +466,52 @@ class SQLiteStore(BaseStore, TableStore):
                 raise StorageError(f"SQL failed: {exc}") from exc
 
     def close(self) -> None:
+        """Close the connection. A read-only store whose opening created the WAL files
+        leaves the folder as it found it: SQLite deletes them when the last connection
+        closes, but a read-only connection cannot checkpoint, so it never does. While the
+        WAL is empty and nothing else in this process has the files open, a read-write
+        connection (``mode=rw``: never creates a database removed meanwhile) reads the
+        schema and closes: SQLite deletes both files only if that is the last connection
+        (its exclusive lock proves no other process has the database open), and the
+        empty checkpoint writes nothing. Otherwise, or on any failure, the two files stay."""
         con, self._con = getattr(self, "_con", None), None
-        if con is not None:
-            con.close()
+        if con is None:
+            return
+        con.close()
+        if not getattr(self, "_made_wal_files", False):
+            return
+        self._made_wal_files = False
+        try:
+            if Path(f"{self.path}-wal").stat().st_size or _open_here(self.path):
+                return
+            tidy = adbc_sqlite.connect(f"file:{quote(str(self.path))}?mode=rw", autocommit=True)
+            try:
+                with tidy.cursor() as cur:
+                    cur.execute("SELECT count(*) FROM sqlite_master")
+                    cur.fetchall()
+            finally:
+                tidy.close()
+        except (OSError, adbc_sqlite.Error):
+            return
+
+
+def _open_here(path: Path) -> bool:
+    """True unless this process provably holds no file descriptor on the database or its
+    WAL files. The process may hold two SQLite libraries (the ADBC driver's and the
+    standard ``sqlite3`` module's); POSIX locks never conflict within one process, so
+    neither library sees the other's connections: only the descriptors tell. Without
+    ``/proc/self/fd`` (not Linux) the answer is True."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        return True
+    names = {str(path.resolve()) + suffix for suffix in ("", "-wal", "-shm")}
+    for fd in fds.iterdir():
+        try:
+            if str(fd.readlink()) in names:
+                return True
+        except OSError:  # closed since listed
+            continue
+    return False
 
 
 class SQLiteBackend(FileStoreBackend):
