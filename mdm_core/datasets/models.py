@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import attrs
 import cattrs
@@ -31,6 +32,28 @@ PROBLEM_TYPE_ALIASES = {
 }
 
 _NAME_RE = re.compile(r"^[a-z0-9_]{1,100}$")
+
+
+def recorded_source(path: Path, home: Path) -> str:
+    """The ``source`` a registration records for the file or folder ``path``: relative to
+    ``home`` (POSIX form) when it lies inside the home, so the home can be moved; its
+    absolute path otherwise."""
+    resolved = Path(path).expanduser().resolve()
+    try:
+        return resolved.relative_to(Path(home).resolve()).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
+def source_location(source: str | None, home: Path) -> Path | None:
+    """The existing file or folder a recorded ``source`` names (a relative one inside
+    ``home``), or None: no source, a description rather than a path (a split's), or a
+    path that no longer exists."""
+    if not source:
+        return None
+    path = Path(source)
+    path = path if path.is_absolute() else Path(home) / path
+    return path if path.exists() else None
 
 
 def normalize_name(name: str) -> str:

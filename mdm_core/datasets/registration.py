@@ -43,6 +43,7 @@ from mdm_core.datasets.models import (
     TableInfo,
     normalize_name,
     normalize_problem_type,
+    recorded_source,
 )
 from mdm_core.errors import DatasetError, OutOfMemory, StorageError
 from mdm_core.features.runner import generate_features
@@ -156,7 +157,8 @@ def register(settings: Settings, request: RegistrationRequest) -> DatasetInfo:
                     t.name: _ingest(store, t, readers[t.name], *((target, tap, main) if t.name == main_table else (None, None, None)))
                     for t in discovered.tables
                 }
-                info = _describe(name, request, discovered, results, main_table, main, problem_type, backend_name)
+                info = _describe(name, request, discovered, results, main_table, main, problem_type, backend_name,
+                                 recorded_source(Path(request.path), settings.home))
                 if tap is not None:
                     fitted = tap.finish()
                     result = generate_features(
@@ -286,6 +288,7 @@ def _describe(
     detected: _MainDetection,
     problem_type: str | None,
     backend_name: str,
+    source: str,
 ) -> DatasetInfo:
     overrides, target = detected.overrides, detected.target
     all_columns = {c for r in results.values() for c in r.sample.column_names}
@@ -314,5 +317,5 @@ def _describe(
         time_column=request.time_column,
         group_column=request.group_column,
         tags=[t.strip() for t in request.tags if t.strip()],
-        source=str(Path(request.path).expanduser().resolve()),
+        source=source,
     )

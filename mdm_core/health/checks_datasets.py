@@ -116,7 +116,7 @@ def _check_dataset(catalog: Any, info: Any, backends: dict[str, Any], deep: bool
     except MDMError as exc:
         return fail(DATASETS, name, mask(exc), check_backend)
     if problems:
-        return fail(DATASETS, name, "; ".join(problems) + ".", _register_again(info))
+        return fail(DATASETS, name, "; ".join(problems) + ".", _register_again(info, catalog.settings.home))
     if info.incomplete_tables:
         return warn(DATASETS, name, f"MDM 1.x feature table(s) {', '.join(info.incomplete_tables)} are short of "
                     "rows and not served.", "mdm-migrate run (its features phase regenerates them)")
@@ -148,7 +148,10 @@ def _compare(info: Any, store: Any, deep: bool) -> list[str]:
     return problems
 
 
-def _register_again(info: Any) -> str:
-    if info.source:
-        return f"mdm dataset register {info.name} {shlex.quote(info.source)} --force"
+def _register_again(info: Any, home: Path) -> str:
+    from mdm_core.datasets.models import source_location
+
+    source = source_location(info.source, home)
+    if source is not None:
+        return f"mdm dataset register {info.name} {shlex.quote(str(source))} --force"
     return f"mdm dataset remove {info.name}, then register it again"
