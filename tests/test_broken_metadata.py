@@ -79,3 +79,22 @@ def test_an_interrupted_removal_of_a_broken_dataset_is_finished(home, client, pe
 
     assert client.list_datasets() == []  # the next command finishes it
     assert _leftovers(home) == [] and not operation.folder.exists()
+
+
+def test_a_broken_postgresql_dataset_is_kept_while_its_server_is_unreachable(home, client, cli, penguins, pg_database,
+                                                                           monkeypatch):
+    """Its store may still exist: nothing is removed until the server answers."""
+    import socket
+
+    monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", pg_database)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    info = client.register_dataset("bad", penguins, backend="postgresql", generate_features=False)
+    path = home / "datasets" / "bad" / "dataset.yaml"
+    port = info.store["port"]
+    path.write_text(path.read_text(encoding="utf-8").replace(f"port: '{port}'", f"port: '{closed}'") + BROKEN_TAIL,
+                    encoding="utf-8")
+
+    result = cli("dataset", "remove", "bad", "--force")
+    assert result.exit_code == 1 and path.is_file() and _leftovers(home) == []

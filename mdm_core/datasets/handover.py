@@ -165,10 +165,18 @@ def remove_dataset(catalog: Catalog, info: DatasetInfo) -> None:
 
 
 def _remove_broken(catalog: Catalog, name: str) -> None:
-    operation = journal.begin(catalog.root, name, "remove", "unknown")
+    from mdm_core.datasets.repair import find_broken_store
+
+    found = find_broken_store(catalog.settings, catalog.folder(name), name)  # a server down fails here
+    operation = journal.begin(catalog.root, name, "remove", found[0].name if found else "unknown")
     removed = operation.file(REMOVED_DIR)
     os.replace(catalog.folder(name), removed)
-    _drop_broken_store(catalog, removed, name)
+    if found is None:
+        log.warning("the removed dataset's metadata was unreadable and no store was found for it; "
+                    "only its folder is removed", dataset=name)
+    else:
+        backend, ref = found
+        backend.drop_store(StoreRef(ref.key, removed))
     journal.discard(operation.folder)
 
 

@@ -96,9 +96,19 @@ def salvaged_info(name: str, path: Path, problem: str) -> DatasetInfo:
 def find_broken_store(settings: Any, folder: Path, name: str) -> tuple[StorageBackend, StoreRef] | None:
     """The store of the dataset in ``folder`` whose metadata is unreadable, as
     :func:`repair_dataset` finds it (where the damaged file says, else a file engine's
-    store file in the folder), or None."""
+    store file in the folder), or None. When the damaged file names a server backend,
+    only that server is asked, and failing to reach it raises (a store that may exist is
+    never given up for lost)."""
+    from mdm_core.backends import backend_at
+    from mdm_core.migration.readiness import SERVER_BACKENDS
+
     path = folder / METADATA_FILE
     hints = salvage(path.read_text(encoding="utf-8", errors="replace")) if path.is_file() else {}
+    if hints.get("backend") in SERVER_BACKENDS:
+        store = hints.get("store") if isinstance(hints.get("store"), dict) else {}
+        backend = backend_at(hints["backend"], store, settings)
+        ref = StoreRef(str(store.get("key") or name), folder)
+        return (backend, ref) if backend.store_exists(ref) else None
     return _find_store(settings, folder, name, hints)
 
 
