@@ -161,12 +161,7 @@ def test_a_writer_failing_leaves_no_file(client, home, penguins, tmp_path, monke
     assert list((tmp_path / "out").iterdir()) == []
 
 
-@pytest.mark.parametrize("fmt", [
-    "csv",
-    "parquet",
-    pytest.param("jsonl", marks=pytest.mark.xfail(
-        strict=True, reason="registering JSON drops the UTC zone of time_hour (a registration issue)")),
-])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "json", "jsonl"])
 def test_an_exported_file_registers_back_into_an_identical_dataset(any_backend, client, flights_20k, tmp_path, fmt):
     client.register_dataset("flights", flights_20k, target="arr_delay", generate_features=False)
     [path] = client.export_dataset("flights", tmp_path / "out", format=fmt)

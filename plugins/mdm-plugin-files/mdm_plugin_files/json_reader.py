@@ -1,6 +1,7 @@
 """JSON files as record batches: JSON Lines of objects (streamed by pyarrow behind
 :class:`JsonLinesGuard`) and JSON arrays of objects (loaded whole: an array cannot be
-streamed). Nested values become JSON text."""
+streamed). Nested values become JSON text; text of ISO-8601 dates and timestamps becomes
+dates and timestamps as in CSV (:mod:`mdm_plugin_files.json_temporal`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ from mdm_plugin_files.columns import (
 )
 from mdm_plugin_files.detection import check_readable, json_layout
 from mdm_plugin_files.json_guard import JsonLinesGuard
+from mdm_plugin_files.json_temporal import (
+    LateValue,
+    as_text,
+    chosen_types,
+    holds_timestamp,
+    typed_schema,
+    with_types,
+)
 from mdm_plugin_files.json_text import json_found
 from mdm_plugin_files.messages import cut
 from mdm_plugin_files.reader import FileReader
@@ -35,8 +44,14 @@ from mdm_plugin_files.streams import open_binary, wind_down
 @attrs.define
 class JsonReader(FileReader):
     """A ``.json``/``.jsonl``/``.ndjson`` file; ``layout`` (``json`` for an array of
-    objects, ``jsonl`` for JSON Lines) comes from its first significant byte."""
+    objects, ``jsonl`` for JSON Lines) comes from its first significant byte.
 
+    Text columns of ISO-8601 dates or timestamps are read as such (see
+    :mod:`mdm_plugin_files.json_temporal`), typed on the block that fixes the schema;
+    ``overrides`` maps column names to the types forced on the next :meth:`open` (filled by
+    :meth:`widen_for` when a later block holds a value that type cannot hold)."""
+
+    overrides: dict[str, pa.DataType] = attrs.Factory(dict)
     layout: str = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -45,8 +60,17 @@ class JsonReader(FileReader):
 
     def _stream(self) -> pa.RecordBatchReader:
         if self.layout == "jsonl":
-            return jsonl_stream(self.path, self.batch_size)
+            return jsonl_stream(self.path, self.batch_size, self.overrides)
         return json_array_stream(self.path, self.batch_size)
+
+    def widen_for(self, error: pa.ArrowInvalid) -> bool:
+        """Read the columns late values did not fit as the wider types the error names
+        (finer timestamps, or text); False for any other error."""
+        if not isinstance(error, LateValue):
+            return False
+        wider = {name: typ for name, typ in error.widenings.items() if self.overrides.get(name) != typ}
+        self.overrides.update(wider)
+        return bool(wider)
 
     def column_names(self) -> list[str]:
         """JSON Lines: the names pyarrow infers from the first block (read no further)."""
@@ -55,51 +79,70 @@ class JsonReader(FileReader):
         return super().column_names()
 
 
-def jsonl_stream(path: Path, batch_size: int) -> pa.RecordBatchReader:
+def open_jsonl(path: Path, explicit: pa.Schema | None = None) -> tuple[pajson.JSONStreamingReader, JsonLinesGuard]:
+    """pyarrow's streaming reader over ``path`` behind a :class:`JsonLinesGuard` (keys in
+    ``explicit`` read as its types, the others inferred from the first block); the file
+    released and a DatasetError when it cannot be opened."""
     guard = JsonLinesGuard(open_binary(path), path)
-
-    def failed(exc: Exception) -> DatasetError:
-        if guard.problem is not None:
-            return DatasetError(guard.problem)
-        return DatasetError(f"{path.name} is not valid JSON Lines: {json_error(exc)}")
-
+    parse_options = pajson.ParseOptions(explicit_schema=explicit) if explicit is not None else None
     try:
-        source = pajson.open_json(guard, read_options=pajson.ReadOptions(block_size=8 << 20))
+        source = pajson.open_json(guard, read_options=pajson.ReadOptions(block_size=8 << 20),
+                                  parse_options=parse_options)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         guard.release()
-        raise failed(exc) from None
+        raise jsonl_failure(path, guard, exc) from None
     except BaseException:
         guard.release()
         raise
     if guard.problem is not None:
         guard.release()
         raise DatasetError(guard.problem)
-    raw_schema = source.schema
-    names = unique_names(raw_schema.names)
-    target = null_as_string(flatten_schema(pa.schema([f.with_name(n) for f, n in zip(raw_schema, names, strict=True)])))
+    return source, guard
+
+
+def jsonl_failure(path: Path, guard: JsonLinesGuard, exc: Exception) -> DatasetError:
+    if guard.problem is not None:
+        return DatasetError(guard.problem)
+    return DatasetError(f"{path.name} is not valid JSON Lines: {json_error(exc)}")
+
+
+def jsonl_stream(path: Path, batch_size: int, overrides: dict[str, pa.DataType]) -> pa.RecordBatchReader:
+    """The batches of a JSON Lines file; text columns of dates or timestamps typed on the
+    first block (pyarrow reads whole-second ISO-8601 text as a naive ``timestamp[s]``,
+    dropping zones, so those keys are read again as text and typed here)."""
+    source, guard = open_jsonl(path)
+    names = source.schema.names
+    textual = [f.with_type(as_text(f.type)) for f in source.schema if holds_timestamp(f.type)]
+    if textual:
+        wind_down(source, guard, complete=False)
+        source, guard = open_jsonl(path, pa.schema(textual))
+    # explicit keys come first in pyarrow's schema: restore the file's order
+    order = [source.schema.get_field_index(name) for name in names]
     try:
-        require_columns(path, target)
-    except DatasetError:
-        guard.release()
+        first = _next_batch(path, source, guard)
+        unique = unique_names(names)
+        fields = [source.schema.field(i).with_name(n) for i, n in zip(order, unique, strict=True)]
+        flat = null_as_string(flatten_schema(pa.schema(fields)))
+        require_columns(path, flat)
+        if first is not None:
+            first = flatten_nested(first.select(order).rename_columns(unique), flat, path)
+        types = chosen_types(first, overrides) if first is not None else {}
+        target = typed_schema(flat, types)
+    except BaseException:
+        wind_down(source, guard, complete=False)
         raise
 
     def batches() -> Iterator[pa.RecordBatch]:
         complete = False
         try:
-            while True:
-                try:
-                    batch = source.read_next_batch()
-                except StopIteration:
-                    break
-                except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-                    raise failed(exc) from None
-                if guard.problem is not None:
-                    break
-                batch = flatten_nested(batch.rename_columns(names), target, path)
+            batch = first
+            while batch is not None:
+                batch = with_types(batch, types, path)
                 for piece in rebatch([batch], batch_size):
                     yield piece.cast(target) if piece.schema != target else piece
-            if guard.problem is not None:
-                raise DatasetError(guard.problem)
+                batch = _next_batch(path, source, guard)
+                if batch is not None:
+                    batch = flatten_nested(batch.select(order).rename_columns(unique), flat, path)
             complete = True
         finally:
             wind_down(source, guard, complete)
@@ -107,20 +150,24 @@ def jsonl_stream(path: Path, batch_size: int) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(target, batches())
 
 
+def _next_batch(path: Path, source: pajson.JSONStreamingReader, guard: JsonLinesGuard) -> pa.RecordBatch | None:
+    """The next batch pyarrow parsed, None at the end; the guard's problem or pyarrow's
+    error as one DatasetError."""
+    try:
+        batch = source.read_next_batch()
+    except StopIteration:
+        batch = None
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise jsonl_failure(path, guard, exc) from None
+    if guard.problem is not None:
+        raise DatasetError(guard.problem)
+    return batch
+
+
 def jsonl_column_names(path: Path) -> list[str]:
     """The column names of a JSON Lines file (pyarrow infers them from the first block);
     the reader is wound down at once."""
-    guard = JsonLinesGuard(open_binary(path), path)
-    try:
-        source = pajson.open_json(guard, read_options=pajson.ReadOptions(block_size=8 << 20))
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        guard.release()
-        if guard.problem is not None:
-            raise DatasetError(guard.problem) from None
-        raise DatasetError(f"{path.name} is not valid JSON Lines: {json_error(exc)}") from None
-    except BaseException:
-        guard.release()
-        raise
+    source, guard = open_jsonl(path)
     names = unique_names(source.schema.names)
     wind_down(source, guard, complete=False)
     if guard.problem is not None:
@@ -175,6 +222,9 @@ def json_array_stream(path: Path, batch_size: int) -> pa.RecordBatchReader:
         raise DatasetError(f"{path.name} nests objects or arrays too deeply for MDM to read.") from None
     names = unique_names(table.column_names)
     table = table.rename_columns(names)
+    # every value is at hand: a column is a date/timestamp only if all of them read as one
+    types = chosen_types(table, {})
+    table = table.cast(typed_schema(table.schema, types))
     target = null_as_string(flatten_schema(table.schema))
     require_columns(path, target)
     batches = [flatten_nested(b, target, path).cast(target) for b in table.to_batches(max_chunksize=batch_size)]
