@@ -17,18 +17,6 @@ UTC = dt.UTC
 ONE_BLOCK_AND_MORE = 260_000
 
 
-def _ingest(reader) -> tuple[list[bool], pa.Table]:
-    """Registration's loop: read, widen on a conversion error, else its sentence."""
-    widened = []
-    while True:
-        try:
-            return widened, reader.open().read_all()
-        except pa.ArrowInvalid as exc:
-            widened.append(reader.widen_for(exc))
-            if not widened[-1]:
-                raise reader.error_for(exc) from None
-
-
 def _write(path, values: list, key: str = "t") -> None:
     if path.suffix == ".json":
         path.write_text(json.dumps([{"id": i, key: v} for i, v in enumerate(values)]))
@@ -121,7 +109,7 @@ def test_nested_timestamps_stay_as_written_and_columns_keep_their_order(tmp_path
                                   "t": dt.datetime(2013, 1, 1, 5, tzinfo=UTC), "z": "x"}]
 
 
-def test_a_late_value_that_is_no_timestamp_widens_the_column_to_text(tmp_path):
+def test_a_late_value_that_is_no_timestamp_widens_the_column_to_text(tmp_path, ingest):
     """A value after the first block that does not parse: the file is read again with
     the column as text, every value as written (nothing dropped or altered)."""
     path = tmp_path / "late.jsonl"
@@ -131,29 +119,29 @@ def test_a_late_value_that_is_no_timestamp_widens_the_column_to_text(tmp_path):
     first = reader.open()
     assert first.schema.field("t").type == pa.timestamp("s", tz="UTC")  # typed on the first block
     first.close()
-    widened, table = _ingest(reader)
+    widened, table = ingest(reader)
     assert widened == [True]
     assert table.schema.field("t").type == pa.string()
     assert table.num_rows == len(values)
     assert table.column("t").to_pylist() == values
 
 
-def test_late_values_widen_to_the_unit_that_holds_them(tmp_path):
+def test_late_values_widen_to_the_unit_that_holds_them(tmp_path, ingest):
     path = tmp_path / "late.jsonl"
     values = ["2013-01-01 05:00:00"] * ONE_BLOCK_AND_MORE + ["2013-01-01 05:00:00.123456789", "2013-01-01"]
     _write(path, values)
-    widened, table = _ingest(JsonReader(path, 100_000, {}))
+    widened, table = ingest(JsonReader(path, 100_000, {}))
     assert widened == [True]
     column = table.column("t")
     assert column.type == pa.timestamp("ns")
     assert column.cast(pa.int64())[-3:].to_pylist() == [1357016400_000000000, 1357016400_123456789, 1356998400_000000000]
 
 
-def test_a_late_value_with_another_zone_style_widens_to_text(tmp_path):
+def test_a_late_value_with_another_zone_style_widens_to_text(tmp_path, ingest):
     path = tmp_path / "late.jsonl"
     values = ["2013-01-01 05:00:00+02:00"] * ONE_BLOCK_AND_MORE + ["2013-01-01 05:00:00"]
     _write(path, values)
-    widened, table = _ingest(JsonReader(path, 100_000, {}))
+    widened, table = ingest(JsonReader(path, 100_000, {}))
     assert widened == [True]
     assert table.column("t").type == pa.string()
     assert table.column("t").to_pylist() == values

@@ -22,18 +22,6 @@ from mdm_plugin_files.parquet_reader import ParquetReader
 from mdm_core.errors import DatasetError
 
 
-def _ingest(reader) -> tuple[list[bool], pa.Table]:
-    """Registration's loop: read, widen on a conversion error, else its sentence."""
-    widened = []
-    while True:
-        try:
-            return widened, reader.open().read_all()
-        except pa.ArrowInvalid as exc:
-            widened.append(reader.widen_for(exc))
-            if not widened[-1]:
-                raise reader.error_for(exc) from None
-
-
 def test_unique_names_keep_spelling_fill_blanks_and_number_repeats():
     assert unique_names(["a", "A", " ", "a", "a_2", ""]) == ["a", "A_2", "column_3", "a_3", "a_2_2", "column_6"]
 
@@ -72,22 +60,22 @@ def test_batches_never_exceed_batch_size_and_cover_the_file(tmp_path, batch_size
     assert sum(sizes) == 50 and max(sizes) <= batch_size
 
 
-def test_late_values_widen_int_to_float_then_text(tmp_path):
+def test_late_values_widen_int_to_float_then_text(tmp_path, ingest):
     rows = "".join(f"{i},{i}\n" for i in range(200_000))  # past the first 1 MiB block
     path = tmp_path / "late.csv"
     path.write_text(f"id,v\n{rows}200000,1.5\n200001,word\n")
     reader = CsvReader(path, 1, {})
-    widened, table = _ingest(reader)
+    widened, table = ingest(reader)
     assert widened == [True, True] and reader.overrides == {"v": pa.string()}
     assert table.schema.field("v").type == pa.string() and table.num_rows == 200_002
     assert table.column("v")[-1].as_py() == "word"
 
 
-def test_a_parse_error_is_a_sentence_not_a_widening(tmp_path):
+def test_a_parse_error_is_a_sentence_not_a_widening(tmp_path, ingest):
     path = tmp_path / "r.csv"
     path.write_text("a,b\n1,2\n3,4,5\n")
     with pytest.raises(DatasetError, match=r"^r\.csv: ragged rows are not supported: .*Expected 2 columns, got 3"):
-        _ingest(CsvReader(path, 100, {}))
+        ingest(CsvReader(path, 100, {}))
 
 
 def test_error_for_names_column_row_value_and_the_override_to_drop(tmp_path):
@@ -138,11 +126,11 @@ def test_compressed_csv_reads_like_plain(tmp_path, wrap):
     assert CsvReader(path, 10, {}).open().read_all().to_pydict() == {"a": [1, 2], "b": ["x", "y"]}
 
 
-def test_truncated_gzip_is_one_sentence(tmp_path):
+def test_truncated_gzip_is_one_sentence(tmp_path, ingest):
     path = tmp_path / "t.csv.gz"
     path.write_bytes(gzip.compress(b"a,b\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(200_000)))[:5000])
     with pytest.raises(DatasetError, match=r"^t\.csv\.gz is truncated: its gzip data ends early"):
-        _ingest(CsvReader(path, 1000, {}))
+        ingest(CsvReader(path, 1000, {}))
 
 
 @pytest.mark.parametrize(
