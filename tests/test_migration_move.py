@@ -262,14 +262,16 @@ def test_round_trip_of_generated_tables(pair, tmp_path_factory, monkeypatch, req
     UTC timestamps) moved from one backend to another read back as the target engine
     stores them (its ``as_stored``), row for row; every ordered pair."""
     import datetime as dt
+    import gc
 
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, example, given, settings
     from hypothesis import strategies as st
 
     from mdm_core.backends import get_backend
     from mdm_core.datasets.client import MDMClient
+    from mdm_core.testing.data import assert_tables_equal
 
     for key in ("MDM_HOME_DIR", "MDM_DATABASE_DEFAULT_BACKEND"):
         monkeypatch.delenv(key, raising=False)
@@ -280,7 +282,8 @@ def test_round_trip_of_generated_tables(pair, tmp_path_factory, monkeypatch, req
     row = st.fixed_dictionaries({
         "id": st.integers(-(2**62), 2**62),
         "x": st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True, width=64)),
-        "label": st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)),
+        "label": st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                                                      blacklist_characters="\x00"), max_size=12)),
         "flag": st.one_of(st.none(), st.booleans()),
         "at": st.one_of(st.none(), moment),
     })
@@ -289,6 +292,8 @@ def test_round_trip_of_generated_tables(pair, tmp_path_factory, monkeypatch, req
     source, target = pair
 
     @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @example(rows=[{"id": 0, "x": None, "label": None, "flag": None, "at": None},
+                   {"id": 0, "x": float("nan"), "label": None, "flag": None, "at": None}])
     @given(rows=st.lists(row, min_size=1, max_size=40))
     def round_trip(rows):
         root = tmp_path_factory.mktemp("prop")
@@ -304,6 +309,9 @@ def test_round_trip_of_generated_tables(pair, tmp_path_factory, monkeypatch, req
         assert client.get_dataset_info("gen").backend == target
         engine = get_backend(target, client.settings)
         expected = pa.Table.from_batches([engine.as_stored(b) for b in before.to_batches()], schema=before.schema)
-        assert client.load_arrow("gen").equals(expected)
+        moved = client.load_arrow("gen")
+        del client, engine, report
+        gc.collect()  # this example's PostgreSQL pools close now, not when the server runs out of connections
+        assert_tables_equal(expected, moved)  # NaN equals NaN (Table.equals says no once a column also holds NULL)
 
     round_trip()
