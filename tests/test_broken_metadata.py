@@ -81,12 +81,15 @@ def test_an_interrupted_removal_of_a_broken_dataset_is_finished(home, client, pe
     assert _leftovers(home) == [] and not operation.folder.exists()
 
 
-def test_a_broken_postgresql_dataset_is_kept_while_its_server_is_unreachable(home, client, cli, penguins, pg_database,
+def test_a_broken_postgresql_dataset_is_kept_while_its_server_is_unreachable(home, cli, penguins, pg_database,
                                                                            monkeypatch):
     """Its store may still exist: nothing is removed until the server answers."""
     import socket
 
-    monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", pg_database)
+    from mdm_core.datasets.client import MDMClient
+
+    monkeypatch.setenv("MDM_DATABASE_POSTGRESQL_DSN", pg_database)  # the test's own database, dropped after it
+    client = MDMClient()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
