@@ -94,11 +94,12 @@ def prefetched(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         worker.join()
 
 
-def advancing(items: Iterable[Any], bar: Any) -> Iterator[Any]:
-    """``items`` unchanged, advancing the progress ``bar`` by each one's ``num_rows``."""
+def advancing(items: Iterable[Any], advance: Callable[[int], None]) -> Iterator[Any]:
+    """``items`` unchanged, calling ``advance`` (a progress bar's, a step's row counter)
+    with each one's ``num_rows`` once the caller is done with it."""
     for item in items:
         yield item
-        bar.advance(item.num_rows)
+        advance(item.num_rows)
 
 
 def _close(items: Any) -> None:

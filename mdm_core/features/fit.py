@@ -42,7 +42,7 @@ def fit_batches(batches: Iterator[pa.RecordBatch], context: FitContext, settings
     """Fit on ``batches`` of ``context.table`` (pulled on a worker while the engine fits)."""
     choice, engine = select_engine(settings, engine_name)
     with row_progress(f"Fitting features on {context.table}", context.row_count) as bar:
-        state = engine.fit(advancing(prefetched(batches), bar), context)
+        state = engine.fit(advancing(prefetched(batches), bar.advance), context)
     return EngineFit(choice, engine, state)
 
 

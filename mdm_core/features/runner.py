@@ -313,7 +313,7 @@ def _write_all(
         schema = pa.schema(list(source) + list(state.schema()) + custom.fields)
         with row_progress(f"Features for {table}", tables[table]) as bar:
             ready = train_features if is_train else None
-            stream = _feature_batches(advancing(reads.batches(), bar), schema, engine, state, custom, tracker, ready)
+            stream = _feature_batches(advancing(reads.batches(), bar.advance), schema, engine, state, custom, tracker, ready)
             written[table] = store.write_extension(tmp, table, schema, stream, replace=True)
         if tracker is not None and (dropped := tracker.constant()):
             log.info("constant or all-null features dropped", count=len(dropped), features=dropped[:20])

@@ -20,7 +20,7 @@ import attrs
 
 from mdm_core.checksum import ContentChecksum
 from mdm_core.memory import governed_rows, retry_on_memory_error
-from mdm_core.pipeline import prefetched
+from mdm_core.pipeline import advancing, prefetched
 from mdm_core.storage import StorageBackend, Store, StoreRef
 
 if TYPE_CHECKING:
@@ -70,19 +70,13 @@ def _copy(source: Store, table: str, target: Store, target_backend: StorageBacke
     # reading and checksumming run on a worker while the target writes the batch before
     stream = prefetched(read())
     try:
-        target.write_table(name, reader.schema, _counted(stream, progress), replace=True)
+        target.write_table(name, reader.schema, advancing(stream, progress), replace=True)
     finally:
         stream.close()
     return CopyResult(
         rows_read=checksum.rows, rows_written=target.row_count(name),
         checksum_source=checksum.hexdigest(), checksum_target=target.checksum(name),
     )
-
-
-def _counted(batches: Iterator[pa.RecordBatch], progress: Callable[[int], None]) -> Iterator[pa.RecordBatch]:
-    for batch in batches:
-        progress(batch.num_rows)
-        yield batch
 
 
 def open_target_store(backend: StorageBackend, ref: StoreRef, staging_folder: Path) -> Store:
