@@ -15,7 +15,7 @@ row order or the batch sizes. Value hashes are computed column-wise with numpy:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -36,6 +36,25 @@ def checksum_batches(batches: Iterable[pa.RecordBatch]) -> str:
     for _ in ahead(iter(batches), checksum.add):
         pass
     return checksum.hexdigest()
+
+
+def checksum_parts(parts: Sequence[Callable[[], Iterable[pa.RecordBatch]]]) -> str:
+    """The checksum of a table read in ``parts`` at once: each callable opens the stream
+    of one part (disjoint, together the whole table) and is read and hashed on a thread
+    of its own; the parts' checksums are merged (the order of rows does not matter)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def part_checksum(part: Callable[[], Iterable[pa.RecordBatch]]) -> ContentChecksum:
+        checksum = ContentChecksum()
+        for batch in part():
+            checksum.add(batch)
+        return checksum
+
+    total = ContentChecksum()
+    with ThreadPoolExecutor(max_workers=max(len(parts), 1), thread_name_prefix="mdm-checksum") as pool:
+        for checksum in pool.map(part_checksum, parts):
+            total.merge(checksum)
+    return total.hexdigest()
 
 
 class ContentChecksum:

@@ -105,3 +105,12 @@ def test_merged_parts_equal_the_whole(values, cut):
         second.add(batch)
     second.merge(first)
     assert second.hexdigest() == checksum_batches(table.to_batches())
+
+
+def test_parts_read_at_once_give_the_checksum_of_the_whole():
+    from mdm_core.checksum import checksum_parts
+
+    table = pa.table({"i": pa.array(range(1_000), pa.int64()), "s": pa.array([str(v % 7) for v in range(1_000)])})
+    parts = [lambda: table.slice(0, 300).to_batches(max_chunksize=64), lambda: table.slice(300).to_batches()]
+    assert checksum_parts(parts) == checksum_batches(table.to_batches())
+    assert checksum_parts(parts[:1]) == checksum_batches(table.slice(0, 300).to_batches())

@@ -16,7 +16,6 @@ import json
 import re
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import adbc_driver_postgresql.dbapi as adbc_pg
@@ -40,7 +39,7 @@ from mdm_storagekit import (
 )
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from mdm_core.checksum import ContentChecksum, checksum_batches
+from mdm_core.checksum import checksum_batches, checksum_parts
 from mdm_core.errors import StorageError, no_such_table
 from mdm_core.storage import (
     BackendCapabilities,
@@ -269,12 +268,8 @@ class PostgreSQLStore(BaseStore, TableStore):
         if pages < PARALLEL_CHECKSUM_PAGES:
             return checksum_batches(self._read(name, in_order=False))
         middle = pages // 2
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mdm-pg-checksum") as pool:
-            parts = list(pool.map(lambda span: self._span_checksum(name, span), [(0, middle), (middle, None)]))
-        total = ContentChecksum()
-        for part in parts:
-            total.merge(part)
-        return total.hexdigest()
+        return checksum_parts([lambda: self._read(name, in_order=False, pages=(0, middle)),
+                               lambda: self._read(name, in_order=False, pages=(middle, None))])
 
     def _pages(self, name: str) -> int:
         """The pages of table ``name`` when it can be read in page ranges (a plain table,
@@ -287,12 +282,6 @@ class PostgreSQLStore(BaseStore, TableStore):
             [self.schema, name],
         )
         return int(rows[0][0]) if rows and int(rows[0][1]) >= 140000 else 0
-
-    def _span_checksum(self, name: str, span: tuple[int, int | None]) -> ContentChecksum:
-        checksum = ContentChecksum()
-        for batch in self._read(name, in_order=False, pages=span):
-            checksum.add(batch)
-        return checksum
 
     def _read(
         self,

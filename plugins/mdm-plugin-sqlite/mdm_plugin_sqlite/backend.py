@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from mdm_storagekit import (
     where_sql,
 )
 
-from mdm_core.checksum import ContentChecksum
+from mdm_core.checksum import checksum_parts
 from mdm_core.errors import StorageError, no_such_table
 from mdm_core.storage import (
     BackendCapabilities,
@@ -56,7 +55,7 @@ _SENTINEL = {pa.int64(): "CAST(0 AS INTEGER)", pa.float64(): "CAST(0.5 AS REAL)"
              pa.string(): "CAST('' AS TEXT)", pa.binary(): "CAST(x'' AS BLOB)"}
 
 _MISSING_TABLE = re.compile(r"no such table: ([^\n]+)")
-#: Tables of at least this many rows are checksummed as two rowid ranges read at once.
+#: Tables spanning at least this many rowids are checksummed as two rowid ranges read at once.
 PARALLEL_CHECKSUM_ROWS = 100_000
 #: SQLITE_MAX_COLUMN of the SQLite the ADBC driver bundles: columns per table or view.
 MAX_COLUMNS = 2000
@@ -420,32 +419,26 @@ class SQLiteStore(BaseStore, TableStore):
         return pa.RecordBatchReader.from_batches(schema, batches())
 
     def checksum(self, name: str) -> str:
-        """The content checksum of ``name``; a large plain table is read as two rowid
-        ranges at once, each on a read-only connection of its own (SQLite and Arrow work
-        without the GIL, so both cores read), and the two checksums merged."""
+        """The content checksum of ``name``; a plain table spanning many rowids is read as
+        two rowid ranges at once, each on a read-only connection of its own (SQLite and
+        Arrow work without the GIL, so both cores read), and the two checksums merged."""
         self.require(name)
         if name in self._extensions():
             return super().checksum(name)
-        low, high, count = self._query(
-            f"SELECT COALESCE(MIN(rowid), 0), COALESCE(MAX(rowid), 0), COUNT(*) FROM {quote_identifier(name)}")[0]
-        if int(count) < PARALLEL_CHECKSUM_ROWS:
+        low, high = self._query(
+            f"SELECT COALESCE(MIN(rowid), 0), COALESCE(MAX(rowid), 0) FROM {quote_identifier(name)}")[0]
+        if int(high) - int(low) < PARALLEL_CHECKSUM_ROWS:
             return super().checksum(name)
         middle = (int(low) + int(high)) // 2
-        ranges = [(int(low) - 1, middle), (middle, int(high))]
-        with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="mdm-sqlite-checksum") as pool:
-            parts = list(pool.map(lambda rowids: self._range_checksum(name, rowids), ranges))
-        total = ContentChecksum()
-        for part in parts:
-            total.merge(part)
-        return total.hexdigest()
+        return checksum_parts([lambda: self._range(name, (int(low) - 1, middle)),
+                               lambda: self._range(name, (middle, int(high)))])
 
-    def _range_checksum(self, name: str, rowids: tuple[int, int]) -> ContentChecksum:
+    def _range(self, name: str, rowids: tuple[int, int]) -> Iterator[pa.RecordBatch]:
+        """The batches of ``name`` whose rowids are in ``rowids``, read on a read-only
+        connection of their own (closed at the end)."""
         con = self._retry(lambda: self._connect(self._settings, read_only=True, building=False))
         try:
-            checksum = ContentChecksum()
-            for batch in self.read_table(name, rowids=rowids, con=con):
-                checksum.add(batch)
-            return checksum
+            yield from self.read_table(name, rowids=rowids, con=con)
         finally:
             con.close()
 
