@@ -86,6 +86,8 @@ class SQLiteStore(BaseStore, TableStore):
         self.read_only = read_only
         self._busy_timeout = int(settings.busy_timeout)
         self._settings = settings
+        # a reader of a WAL database creates -wal/-shm: note whether they were absent (see close)
+        self._made_wal_files = read_only and not any(Path(f"{path}{s}").exists() for s in ("-wal", "-shm"))
         self._con = None
         self._con = self._retry(lambda: self._connect(settings, read_only=read_only, building=building))
 
@@ -93,13 +95,8 @@ class SQLiteStore(BaseStore, TableStore):
         return retry_locked(step, path=self.path, busy_timeout_ms=self._busy_timeout)
 
     def _connect(self, settings: Any, *, read_only: bool, building: bool) -> Any:
-        """A new connection with the PRAGMAs applied (closed again if they fail).
-
-        The read-only store's own connection notes whether the WAL files were absent
-        before it opened (a reader of a WAL database creates them; see :meth:`close`)."""
+        """A new connection with the PRAGMAs applied (closed again if they fail)."""
         path = self.path
-        if read_only and self._con is None and not hasattr(self, "_made_wal_files"):
-            self._made_wal_files = not any(Path(f"{path}{s}").exists() for s in ("-wal", "-shm"))
         uri = f"file:{quote(str(path))}?mode=ro" if read_only else str(path)
         try:
             con = adbc_sqlite.connect(uri, autocommit=True)
@@ -471,7 +468,7 @@ class SQLiteStore(BaseStore, TableStore):
         if con is None:
             return
         con.close()
-        if not getattr(self, "_made_wal_files", False):
+        if not self._made_wal_files:
             return
         self._made_wal_files = False
         try:
