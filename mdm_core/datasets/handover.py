@@ -171,12 +171,7 @@ def _remove_broken(catalog: Catalog, name: str) -> None:
     operation = journal.begin(catalog.root, name, "remove", found[0].name if found else "unknown")
     removed = operation.file(REMOVED_DIR)
     os.replace(catalog.folder(name), removed)
-    if found is None:
-        log.warning("the removed dataset's metadata was unreadable and no store was found for it; "
-                    "only its folder is removed", dataset=name)
-    else:
-        backend, ref = found
-        backend.drop_store(StoreRef(ref.key, removed))
+    _drop_found(found, removed, name)
     journal.discard(operation.folder)
 
 
@@ -185,13 +180,17 @@ def _drop_broken_store(catalog: Catalog, folder: Path, name: str) -> None:
     the folder; a server store is dropped where the damaged file names it)."""
     from mdm_core.datasets.repair import find_broken_store
 
-    found = find_broken_store(catalog.settings, folder, name)
+    _drop_found(find_broken_store(catalog.settings, folder, name), folder, name)
+
+
+def _drop_found(found: tuple[StorageBackend, StoreRef] | None, folder: Path, name: str) -> None:
+    """Drop the store ``found`` for dataset ``name``, now in ``folder``; a warning when none was."""
     if found is None:
         log.warning("the removed dataset's metadata was unreadable and no store was found for it; "
                     "only its folder is removed", dataset=name)
         return
     backend, ref = found
-    backend.drop_store(ref)
+    backend.drop_store(StoreRef(ref.key, folder))
 
 
 def _recover_removal(catalog: Catalog, operation: Operation) -> None:
