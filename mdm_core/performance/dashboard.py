@@ -19,7 +19,8 @@ import attrs
 
 from mdm_core.durable import write_atomically
 from mdm_core.errors import MDMError
-from mdm_core.performance.history_summary import by_operation
+from mdm_core.performance.history import started_at
+from mdm_core.performance.history_summary import by_operation, summarize
 
 #: File name of the dashboard in the home (MDM 1.x's).
 DASHBOARD_FILE = "dashboard.html"
@@ -68,17 +69,17 @@ def default_path(settings: Any) -> Path:
 
 def build_dashboard(records: Sequence[dict[str, Any]], now: datetime | None = None) -> Dashboard:
     """The dashboard of history ``records`` (newest first, as ``read_history`` gives them)."""
-    seconds = [float(r.get("seconds") or 0.0) for r in records]
-    failed = sum(r.get("status") != "ok" for r in records)
+    overall = summarize(records)
     datasets = {name for r in records for name in str(r.get("dataset") or "").split(",") if name}
     return Dashboard(
         generated=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
-        total=len(records),
-        failed=failed,
-        success_percent=round(100.0 * (len(records) - failed) / len(records), 1) if records else 100.0,
-        average_seconds=round(sum(seconds) / len(seconds), 3) if seconds else 0.0,
+        total=overall["count"],
+        failed=overall["failed"],
+        success_percent=round(100.0 * (overall["count"] - overall["failed"]) / overall["count"], 1)
+        if records else 100.0,
+        average_seconds=overall["average_seconds"],
         datasets=len(datasets),
-        last=max((str(r.get("started")) for r in records if r.get("started")), default=None),
+        last=overall["last"],
         operations=by_operation(records),
         days=_days(records),
         errors=tuple(r for r in records if r.get("status") != "ok")[:TABLE_ROWS],
@@ -105,9 +106,9 @@ def _days(records: Sequence[dict[str, Any]]) -> tuple[Day, ...]:
     ok: Counter[date] = Counter()
     failed: Counter[date] = Counter()
     for record in records:
-        day = _day(record.get("started"))
-        if day is not None:
-            (ok if record.get("status") == "ok" else failed)[day] += 1
+        moment = started_at(record)
+        if moment is not None:
+            (ok if record.get("status") == "ok" else failed)[moment.astimezone(UTC).date()] += 1
     if not ok and not failed:
         return ()
     last = max([*ok, *failed])
@@ -115,10 +116,3 @@ def _days(records: Sequence[dict[str, Any]]) -> tuple[Day, ...]:
     span = (last - first).days + 1
     return tuple(Day(d.isoformat(), ok[d], failed[d]) for d in (first + timedelta(days=i) for i in range(span)))
 
-
-def _day(started: Any) -> date | None:
-    try:
-        moment = datetime.fromisoformat(str(started))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo is None else moment.astimezone(UTC)).date()

@@ -155,6 +155,16 @@ def _error_line(exc: BaseException) -> str | None:
     return mask(text[0])[:MAX_ERROR_CHARS] if text else None
 
 
+def started_at(record: Any) -> datetime | None:
+    """When the history ``record`` started, as an aware datetime (a time without a zone is
+    UTC); None when the record has no readable ``started``."""
+    try:
+        moment = datetime.fromisoformat(str(record.get("started")))
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def same_file(fd: int, path: Path) -> bool:
     """Whether the open ``fd`` is still the file at ``path`` (not replaced by a rewrite)."""
     with contextlib.suppress(FileNotFoundError):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mdm_core.durable import write_atomically
 from mdm_core.logging import get_logger
-from mdm_core.performance.history import same_file
+from mdm_core.performance.history import same_file, started_at
 
 log = get_logger(__name__)
 
@@ -66,10 +66,7 @@ def remove_older(path: Path, before: datetime) -> int:
 
 def _is_older(line: bytes, before: datetime) -> bool:
     try:
-        started = json.loads(line).get("started")
-        moment = datetime.fromisoformat(str(started))
-    except (ValueError, AttributeError, TypeError):
+        moment = started_at(json.loads(line))
+    except ValueError:
         return False
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment < before
+    return moment is not None and moment < before

@@ -11,16 +11,16 @@ from typing import Any
 
 def summarize(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """``count``, ``failed`` (status not ``ok``), ``rows`` (of the ``ok`` records),
-    ``average_seconds`` (of all, 3 decimals), ``last`` (the latest ``started``, None if
-    none has one) of a non-empty group of records."""
+    ``average_seconds`` (of all, 3 decimals; 0.0 for no records), ``last`` (the latest
+    ``started``, None if none has one) of a group of records."""
     records = list(records)
-    seconds = [float(r.get("seconds") or 0.0) for r in records]
+    seconds = [float(r.get("seconds") or 0.0) for r in records] or [0.0]
     return {
         "count": len(records),
         "failed": sum(r.get("status") != "ok" for r in records),
         "rows": sum(int(r.get("rows") or 0) for r in records if r.get("status") == "ok"),
         "average_seconds": round(sum(seconds) / len(seconds), 3),
-        "last": max(str(r.get("started") or "") for r in records) or None,
+        "last": max((str(r.get("started") or "") for r in records), default="") or None,
     }
 
 
