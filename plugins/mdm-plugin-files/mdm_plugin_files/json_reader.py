@@ -124,8 +124,12 @@ def jsonl_stream(path: Path, batch_size: int, overrides: dict[str, pa.DataType])
         fields = [source.schema.field(i).with_name(n) for i, n in zip(order, unique, strict=True)]
         flat = null_as_string(flatten_schema(pa.schema(fields)))
         require_columns(path, flat)
-        if first is not None:
-            first = flatten_nested(first.select(order).rename_columns(unique), flat, path)
+
+        def shaped(batch: pa.RecordBatch | None) -> pa.RecordBatch | None:
+            """A parsed batch in the file's column order, names made unique, nesting flattened."""
+            return None if batch is None else flatten_nested(batch.select(order).rename_columns(unique), flat, path)
+
+        first = shaped(first)
         types = chosen_types(first, overrides) if first is not None else {}
         target = typed_schema(flat, types)
     except BaseException:
@@ -140,9 +144,7 @@ def jsonl_stream(path: Path, batch_size: int, overrides: dict[str, pa.DataType])
                 batch = with_types(batch, types, path)
                 for piece in rebatch([batch], batch_size):
                     yield piece.cast(target) if piece.schema != target else piece
-                batch = _next_batch(path, source, guard)
-                if batch is not None:
-                    batch = flatten_nested(batch.select(order).rename_columns(unique), flat, path)
+                batch = shaped(_next_batch(path, source, guard))
             complete = True
         finally:
             wind_down(source, guard, complete)
